@@ -1,0 +1,102 @@
+import type { Server as HttpServer } from 'node:http';
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
+import { UserServiceService } from '../generated/campus/identity/v1/user.js';
+import type { Config } from './config.js';
+import { argon2idHasher, type PasswordHasher } from './identity/password-hasher.js';
+import { userHandlers } from './identity/user.handler.js';
+import { UserService } from './identity/user.service.js';
+import { createLogger, type Logger } from './logger.js';
+import { GrpcMetrics } from './metrics/grpc-metrics.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
+import { createRegistry } from './metrics/registry.js';
+import { bind, createGrpcServer, shutdown } from './server/grpc-server.js';
+import { Health } from './server/health.js';
+import { observeCalls } from './server/observe.js';
+import { addReflection } from './server/reflection.js';
+import { createUnary } from './server/unary.js';
+import { openStores, type Stores } from './stores.js';
+
+/** Parts a test (or another entry point) may supply instead of the defaults. */
+export interface AppOverrides {
+  readonly log?: Logger;
+  readonly stores?: Stores;
+  readonly passwordHasher?: PasswordHasher;
+}
+
+export interface App {
+  readonly grpcPort: number;
+  readonly metricsPort: number;
+  readonly stores: Stores;
+  readonly health: Health;
+  readonly registry: Registry;
+  readonly log: Logger;
+  /** Health NOT_SERVING, drain calls (bounded), stop metrics, close stores. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * The composition root: config -> stores -> services -> server. `main.ts` and
+ * the tests build the same graph through here.
+ */
+export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const log = overrides.log ?? createLogger(config.logLevel);
+  const stores = overrides.stores ?? (await openStores(config, log));
+  const registry = createRegistry();
+  const server = createGrpcServer({
+    maxMessageBytes: config.maxMessageBytes,
+    interceptors: [observeCalls(new GrpcMetrics(registry), log)],
+  });
+  const unary = createUnary(log);
+
+  const users = new UserService(stores.pg.em, overrides.passwordHasher ?? argon2idHasher());
+  const services: [ServiceDefinition, object][] = [[UserServiceService, userHandlers(unary, users)]];
+  for (const [definition, handlers] of services) server.addService(definition, handlers as never);
+  addReflection(server);
+
+  const health = new Health(
+    services.map(([definition]) => serviceName(definition)),
+    [
+      { name: 'postgres', check: () => stores.pg.isConnected() },
+      { name: 'mongodb', check: () => stores.mongo.isConnected() },
+    ],
+    log,
+  );
+  health.addToServer(server);
+
+  let metricsServer: HttpServer | undefined;
+  try {
+    const grpcPort = await bind(server, config.grpcHost, config.grpcPort);
+    metricsServer = await startMetricsServer(registry, config.metricsPort, config.grpcHost);
+    const address = metricsServer.address();
+    const metricsPort = typeof address === 'object' && address ? address.port : config.metricsPort;
+    await health.start();
+    log.info({ grpcPort, metricsPort, health: health.status }, 'campus-data serving');
+    return {
+      grpcPort,
+      metricsPort,
+      stores,
+      health,
+      registry,
+      log,
+      shutdown: async () => {
+        health.enterShutdown();
+        const how = await shutdown(server, config.shutdownGraceMs);
+        await new Promise((resolve) => metricsServer?.close(resolve));
+        if (!overrides.stores) await stores.close();
+        log.info({ how }, 'campus-data stopped');
+      },
+    };
+  } catch (err) {
+    server.forceShutdown();
+    metricsServer?.close();
+    if (!overrides.stores) await stores.close();
+    throw err;
+  }
+}
+
+/** `campus.identity.v1.UserService` from a generated service definition. */
+function serviceName(definition: ServiceDefinition): string {
+  const first = Object.values(definition)[0];
+  return first ? (first.path.split('/')[1] ?? '') : '';
+}

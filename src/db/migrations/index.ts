@@ -1,0 +1,8 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261125001401 } from './Migration20261125001401.js';
+
+/**
+ * Applied in this order. `npm run migration:create` writes a new one from the
+ * entity diff; append it here. A released migration is never edited.
+ */
+export const migrations: MigrationObject[] = [{ name: 'Migration20261125001401', class: Migration20261125001401 }];

@@ -1,0 +1,63 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
+import { UserSchema } from '../identity/user.entity.js';
+import { migrations } from './migrations/index.js';
+import { scopedContext } from './request-scope.js';
+
+/** Every PostgreSQL entity; the schema they describe is the one migrations build. */
+export const postgresEntities = [UserSchema];
+
+export interface PostgresSettings {
+  readonly url: string;
+  /** Upper bound on any one statement, in ms. */
+  readonly statementTimeoutMs: number;
+  readonly poolMax?: number;
+  /** Where the ORM's own messages (migrations applied...) go; dropped when unset. */
+  readonly log?: (message: string) => void;
+}
+
+export type PostgresOrm = MikroORM;
+
+/**
+ * MikroORM options for PostgreSQL. Inside a request scope the global
+ * EntityManager resolves to that request's own fork (see request-scope.ts).
+ */
+export function postgresOptions(settings: PostgresSettings, root: () => EntityManager): Options {
+  return defineConfig({
+    clientUrl: settings.url,
+    entities: postgresEntities,
+    extensions: [Migrator],
+    contextName: 'pg',
+    context: scopedContext(root),
+    allowGlobalContext: false,
+    pool: { min: 0, max: settings.poolMax ?? 10, idleTimeoutMillis: 30_000 },
+    driverOptions: {
+      statement_timeout: settings.statementTimeoutMs,
+      connectionTimeoutMillis: 5_000,
+      application_name: 'campus-data',
+    },
+    migrations: {
+      migrationsList: migrations,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+    },
+    forceUtcTimezone: true,
+    logger: settings.log ?? (() => undefined),
+    colors: false,
+  });
+}
+
+export async function openPostgres(settings: PostgresSettings): Promise<PostgresOrm> {
+  let orm: PostgresOrm | undefined;
+  orm = await MikroORM.init(
+    postgresOptions(settings, () => {
+      if (orm === undefined) throw new Error('PostgreSQL ORM used before init');
+      return orm.em;
+    }),
+  );
+  // init() connects lazily; connect now so a wrong URL fails at start.
+  await orm.connect();
+  return orm;
+}

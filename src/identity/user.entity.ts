@@ -1,0 +1,28 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { UserRepository } from './user.repository.js';
+
+export const USER_ROLES = ['student', 'instructor', 'admin'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export const UserSchema = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  repository: () => UserRepository,
+  properties: {
+    id: p.uuid().primary(),
+    name: p.text(),
+    email: p.text(),
+    /** Lower-cased email: the unique key, so lookups ignore case. */
+    emailKey: p.text().unique('users_email_key_unique'),
+    role: p.enum(USER_ROLES),
+    passwordHash: p.text().hidden().lazy(),
+    createTime: p.datetime().onCreate(() => new Date()),
+    updateTime: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+    version: p.integer().version(),
+  },
+});
+
+export type User = InferEntity<typeof UserSchema>;

@@ -1,0 +1,66 @@
+import type { Server } from '@grpc/grpc-js';
+import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
+import type { Logger } from '../logger.js';
+
+/** A store the service cannot serve without. */
+export interface Dependency {
+  readonly name: string;
+  /** Resolves true when the store answers right now. */
+  check(): Promise<boolean>;
+}
+
+/**
+ * grpc.health.v1 for the whole server ("") and for each service. SERVING only
+ * while every dependency answers; NOT_SERVING for good once shutdown begins.
+ * Redis is not a dependency: losing it costs speed, not service.
+ */
+export class Health {
+  private readonly impl: HealthImplementation;
+  private timer: NodeJS.Timeout | undefined;
+  private shuttingDown = false;
+  private current: ServingStatus = 'NOT_SERVING';
+
+  constructor(
+    private readonly services: readonly string[],
+    private readonly dependencies: readonly Dependency[],
+    private readonly log: Logger,
+  ) {
+    this.impl = new HealthImplementation(Object.fromEntries(['', ...services].map((s) => [s, 'NOT_SERVING' as const])));
+  }
+
+  addToServer(server: Server): void {
+    this.impl.addToServer(server);
+  }
+
+  get status(): ServingStatus {
+    return this.current;
+  }
+
+  /** Checks dependencies now and then every `intervalMs`. */
+  async start(intervalMs = 5_000): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Marks everything NOT_SERVING; nothing turns it back. */
+  enterShutdown(): void {
+    this.shuttingDown = true;
+    if (this.timer) clearInterval(this.timer);
+    this.set('NOT_SERVING');
+  }
+
+  async refresh(): Promise<void> {
+    const results = await Promise.all(this.dependencies.map((d) => d.check().catch(() => false)));
+    if (this.shuttingDown) return;
+    const down = this.dependencies.filter((_, i) => !results[i]).map((d) => d.name);
+    if (down.length > 0 && this.current === 'SERVING') this.log.warn({ down }, 'dependencies not answering: NOT_SERVING');
+    if (down.length === 0 && this.current !== 'SERVING') this.log.info('all dependencies answer: SERVING');
+    this.set(down.length === 0 ? 'SERVING' : 'NOT_SERVING');
+  }
+
+  private set(status: ServingStatus): void {
+    this.current = status;
+    for (const service of ['', ...this.services]) this.impl.setStatus(service, status);
+  }
+}

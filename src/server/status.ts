@@ -1,0 +1,131 @@
+import { Metadata, type StatusObject, status } from '@grpc/grpc-js';
+import {
+  ConnectionException,
+  DeadlockException,
+  LockWaitTimeoutException,
+  OptimisticLockError,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/core';
+import type { Any } from '../../generated/google/protobuf/any.js';
+import { BadRequest, ErrorInfo, PreconditionFailure, ResourceInfo } from '../../generated/google/rpc/error_details.js';
+import { Status } from '../../generated/google/rpc/status.js';
+import { DomainError, type ErrorKind } from '../errors/domain-error.js';
+
+/** ErrorInfo.domain: who speaks when a caller reads an error's reason. */
+export const ERROR_DOMAIN = 'campus-data';
+
+const CODES: Record<ErrorKind, status> = {
+  INVALID_ARGUMENT: status.INVALID_ARGUMENT,
+  NOT_FOUND: status.NOT_FOUND,
+  ALREADY_EXISTS: status.ALREADY_EXISTS,
+  FAILED_PRECONDITION: status.FAILED_PRECONDITION,
+  ABORTED: status.ABORTED,
+  UNAUTHENTICATED: status.UNAUTHENTICATED,
+  PERMISSION_DENIED: status.PERMISSION_DENIED,
+  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
+  UNAVAILABLE: status.UNAVAILABLE,
+};
+
+export interface MappedError {
+  readonly status: Partial<StatusObject> & { code: status; details: string };
+  /** True when the error is ours to fix (log it at error level with its cause). */
+  readonly unexpected: boolean;
+}
+
+/**
+ * The single place where anything thrown below a handler becomes a gRPC status.
+ * Domain errors keep their code, reason and details; store failures become
+ * UNAVAILABLE, ABORTED or ALREADY_EXISTS; everything else is INTERNAL with a
+ * plain message. Messages of foreign errors (SQL, stacks) never reach callers.
+ */
+export function toGrpcStatus(err: unknown, deadlinePassed = false): MappedError {
+  const domain = asDomainError(err, deadlinePassed);
+  if (domain === 'DEADLINE_EXCEEDED') {
+    return expected(status.DEADLINE_EXCEEDED, 'deadline exceeded', 'DEADLINE_EXCEEDED');
+  }
+  if (domain) {
+    return { status: withDetails(CODES[domain.kind], domain.message, domain), unexpected: false };
+  }
+  return {
+    status: withDetails(status.INTERNAL, 'internal error', new DomainError('UNAVAILABLE', 'INTERNAL', '')),
+    unexpected: true,
+  };
+}
+
+function expected(code: status, message: string, reason: string): MappedError {
+  return { status: withDetails(code, message, new DomainError('UNAVAILABLE', reason, message)), unexpected: false };
+}
+
+function asDomainError(err: unknown, deadlinePassed: boolean): DomainError | 'DEADLINE_EXCEEDED' | undefined {
+  if (err instanceof DomainError) return err;
+  if (deadlinePassed) return 'DEADLINE_EXCEEDED';
+  if (err instanceof OptimisticLockError) {
+    return new DomainError(
+      'ABORTED',
+      'CONCURRENT_MODIFICATION',
+      'the resource was changed concurrently; read it again',
+      {},
+      { cause: err },
+    );
+  }
+  if (err instanceof DeadlockException || err instanceof LockWaitTimeoutException) {
+    return new DomainError('ABORTED', 'TRANSACTION_CONFLICT', 'the transaction lost a race; retry it', {}, { cause: err });
+  }
+  if (err instanceof UniqueConstraintViolationException) {
+    return new DomainError('ALREADY_EXISTS', 'ALREADY_EXISTS', 'the resource already exists', {}, { cause: err });
+  }
+  if (err instanceof ConnectionException || isStoreUnavailable(err)) {
+    return new DomainError('UNAVAILABLE', 'STORE_UNAVAILABLE', 'a data store is unavailable; retry later', {}, { cause: err });
+  }
+  return undefined;
+}
+
+/** Driver-level signs that a store cannot be reached (pg, mongodb). */
+function isStoreUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '53300'].includes(code)) {
+    return true;
+  }
+  return /^Mongo(Network|ServerSelection|NotConnected|Topology)/.test(err.name);
+}
+
+function withDetails(code: status, message: string, err: DomainError): MappedError['status'] {
+  const details: Any[] = [
+    pack(
+      'google.rpc.ErrorInfo',
+      ErrorInfo.encode({ reason: err.reason, domain: ERROR_DOMAIN, metadata: { ...err.details.metadata } }).finish(),
+    ),
+  ];
+  const { fieldViolations, preconditionViolations, resource } = err.details;
+  if (fieldViolations?.length) {
+    const badRequest = BadRequest.encode({
+      fieldViolations: fieldViolations.map((v) => ({
+        field: v.field,
+        description: v.description,
+        reason: v.reason,
+        localizedMessage: undefined,
+      })),
+    }).finish();
+    details.push(pack('google.rpc.BadRequest', badRequest));
+  }
+  if (preconditionViolations?.length) {
+    details.push(pack('google.rpc.PreconditionFailure', PreconditionFailure.encode({ violations: [...preconditionViolations] }).finish()));
+  }
+  if (resource) {
+    const info = ResourceInfo.encode({
+      resourceType: resource.type,
+      resourceName: resource.name,
+      owner: '',
+      description: message,
+    }).finish();
+    details.push(pack('google.rpc.ResourceInfo', info));
+  }
+  const metadata = new Metadata();
+  metadata.set('grpc-status-details-bin', Buffer.from(Status.encode({ code, message, details }).finish()));
+  return { code, details: message, metadata };
+}
+
+function pack(typeName: string, value: Uint8Array): Any {
+  return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(value.buffer, value.byteOffset, value.byteLength) };
+}

@@ -1,0 +1,62 @@
+import type { CacheStore } from './cache/cache-store.js';
+import { openCache } from './cache/open-cache.js';
+import type { Config } from './config.js';
+import { startEmbeddedMongo } from './db/embedded-mongo.js';
+import { type EmbeddedStore, startEmbeddedPostgres } from './db/embedded-postgres.js';
+import { type MongoOrm, openMongo } from './db/mongo.js';
+import { openPostgres, type PostgresOrm } from './db/postgres.js';
+import type { Logger } from './logger.js';
+
+export interface Stores {
+  readonly pg: PostgresOrm;
+  readonly mongo: MongoOrm;
+  readonly cache: CacheStore;
+  /** Closes connections, then stops any embedded servers. */
+  close(): Promise<void>;
+}
+
+/**
+ * The configured stores, or embedded ones where no URL is set, so that a fresh
+ * machine serves every RPC with nothing installed.
+ */
+export async function openStores(config: Config, log: Logger): Promise<Stores> {
+  const embedded: EmbeddedStore[] = [];
+  const cleanup = async () => {
+    for (const store of embedded.reverse()) await store.stop().catch(() => undefined);
+  };
+  try {
+    const databaseUrl = config.databaseUrl ?? (await embed(startEmbeddedPostgres(config.dataDir, log), embedded)).url;
+    const mongoUrl = config.mongoUrl ?? (await embed(startEmbeddedMongo(), embedded)).url;
+    const [pg, mongo, cache] = await Promise.all([
+      openPostgres({ url: databaseUrl, statementTimeoutMs: config.statementTimeoutMs }),
+      openMongo({ url: mongoUrl, dbName: config.mongoDbName }),
+      openCache({ redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.redisCommandTimeoutMs }, log),
+    ]);
+    log.info(
+      {
+        postgres: config.databaseUrl ? 'external' : `embedded (${config.dataDir}/postgres)`,
+        mongodb: config.mongoUrl ? 'external' : 'embedded in-process (memory)',
+        cache: cache.backend === 'memory' ? 'in-process memory' : config.redisUrl ? 'redis (external)' : 'redis (local)',
+      },
+      'stores ready',
+    );
+    return {
+      pg,
+      mongo,
+      cache,
+      close: async () => {
+        await Promise.allSettled([pg.close(), mongo.close(), cache.close()]);
+        await cleanup();
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+async function embed(start: Promise<EmbeddedStore>, started: EmbeddedStore[]): Promise<EmbeddedStore> {
+  const store = await start;
+  started.push(store);
+  return store;
+}

@@ -1,0 +1,41 @@
+import { status } from '@grpc/grpc-js';
+import { OptimisticLockError } from '@mikro-orm/core';
+import { describe, expect, it } from 'vitest';
+import { DomainError } from '../../src/errors/domain-error.js';
+import { toGrpcStatus } from '../../src/server/status.js';
+import { decodeError } from '../support/grpc.js';
+
+describe('toGrpcStatus', () => {
+  it('when an unknown error is thrown, then INTERNAL with a plain message and no cause', () => {
+    const mapped = toGrpcStatus(new Error('relation "users" does not exist at character 15'));
+    expect(mapped.unexpected).toBe(true);
+    expect(mapped.status.code).toBe(status.INTERNAL);
+    expect(mapped.status.details).toBe('internal error');
+    const decoded = decodeError({ code: mapped.status.code, details: mapped.status.details, metadata: mapped.status.metadata });
+    expect(decoded.reason).toBe('INTERNAL');
+    expect(JSON.stringify(decoded)).not.toContain('relation');
+  });
+
+  it('when the ORM reports a lost optimistic lock, then ABORTED', () => {
+    const mapped = toGrpcStatus(OptimisticLockError.lockFailed('x'));
+    expect(mapped.status.code).toBe(status.ABORTED);
+    expect(mapped.unexpected).toBe(false);
+  });
+
+  it('when a store refuses connections, then UNAVAILABLE (retryable)', () => {
+    const err = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    expect(toGrpcStatus(err).status.code).toBe(status.UNAVAILABLE);
+  });
+
+  it('when the deadline has passed, then DEADLINE_EXCEEDED', () => {
+    expect(toGrpcStatus(new Error('canceling statement due to statement timeout'), true).status.code).toBe(status.DEADLINE_EXCEEDED);
+  });
+
+  it('when a domain error is thrown, then its code and reason are kept', () => {
+    const mapped = toGrpcStatus(new DomainError('FAILED_PRECONDITION', 'NOT_PUBLISHED', 'the item is not published'));
+    expect(mapped.status.code).toBe(status.FAILED_PRECONDITION);
+    expect(decodeError({ code: mapped.status.code, details: mapped.status.details, metadata: mapped.status.metadata }).reason).toBe(
+      'NOT_PUBLISHED',
+    );
+  });
+});

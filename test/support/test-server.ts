@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+import { type App, type AppOverrides, startApp } from '../../src/app.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { startEmbeddedMongo } from '../../src/db/embedded-mongo.js';
+import type { EmbeddedStore } from '../../src/db/embedded-postgres.js';
+import { openPostgres } from '../../src/db/postgres.js';
+import { argon2idHasher } from '../../src/identity/password-hasher.js';
+import { createTestDatabase } from './databases.js';
+
+export interface TestServer {
+  readonly app: App;
+  readonly config: Config;
+  readonly port: number;
+  /** Every log line the server wrote, parsed. */
+  readonly logs: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+/** Cheap argon2id parameters: the same algorithm, fast enough for many sign-ups. */
+export const testPasswordHasher = argon2idHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
+
+/**
+ * The real service on an ephemeral port, over the real PostgreSQL (a database
+ * of this file's own, migrated), Redis (a key prefix of its own) and the
+ * in-process MongoDB-wire server.
+ */
+export async function startTestServer(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestServer> {
+  const db = await createTestDatabase();
+  const migrator = await openPostgres({ url: db.url, statementTimeoutMs: 60_000 });
+  await migrator.migrator.up();
+  await migrator.close();
+  const mongo: EmbeddedStore = await startEmbeddedMongo();
+  const config = loadConfig({
+    GRPC_PORT: '0',
+    GRPC_HOST: '127.0.0.1',
+    METRICS_PORT: '0',
+    DATABASE_URL: db.url,
+    MONGO_URL: mongo.url,
+    REDIS_URL: inject('redisUrl'),
+    REDIS_KEY_PREFIX: `test:${randomBytes(4).toString('hex')}:`,
+    LOG_LEVEL: 'info',
+    SHUTDOWN_GRACE_MS: '2000',
+    ...env,
+  });
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const log = pino({ level: config.logLevel }, sink);
+  const app = await startApp(config, { log, passwordHasher: testPasswordHasher, ...overrides });
+  return {
+    app,
+    config,
+    port: app.grpcPort,
+    logs,
+    close: async () => {
+      await app.shutdown();
+      await mongo.stop();
+      await db.drop();
+    },
+  };
+}
