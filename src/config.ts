@@ -25,6 +25,8 @@ export interface Config {
   readonly statementTimeoutMs: number;
   readonly redisCommandTimeoutMs: number;
   readonly maxMessageBytes: number;
+  /** Signs page tokens; set the same value on every replica. */
+  readonly pageTokenSecret: string;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -54,6 +56,7 @@ export function loadConfig(env: Env = process.env): Config {
     statementTimeoutMs: read.int('STATEMENT_TIMEOUT_MS', 15_000, 1, 3_600_000),
     redisCommandTimeoutMs: read.int('REDIS_COMMAND_TIMEOUT_MS', 250, 1, 60_000),
     maxMessageBytes: read.int('GRPC_MAX_MESSAGE_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    pageTokenSecret: read.string('PAGE_TOKEN_SECRET', 'campus-data-development-page-tokens'),
   };
 }
 

@@ -1,12 +1,28 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
+import { AuditEntrySchema } from '../audit/audit-entry.entity.js';
+import { PaymentSchema } from '../billing/payment.entity.js';
+import { CatalogItemSchema } from '../catalog/catalog-item.entity.js';
+import { LessonSchema } from '../catalog/lesson.entity.js';
+import { EnrollmentSchema } from '../enrollment/enrollment.entity.js';
+import { LessonProgressSchema } from '../enrollment/lesson-progress.entity.js';
+import { IdempotencyRecordSchema } from '../idempotency/idempotency-record.entity.js';
 import { UserSchema } from '../identity/user.entity.js';
 import { migrations } from './migrations/index.js';
 import { scopedContext } from './request-scope.js';
 
 /** Every PostgreSQL entity; the schema they describe is the one migrations build. */
-export const postgresEntities = [UserSchema];
+export const postgresEntities = [
+  UserSchema,
+  CatalogItemSchema,
+  LessonSchema,
+  EnrollmentSchema,
+  LessonProgressSchema,
+  PaymentSchema,
+  AuditEntrySchema,
+  IdempotencyRecordSchema,
+];
 
 export interface PostgresSettings {
   readonly url: string;

@@ -21,6 +21,8 @@ export const UserSchema = defineEntity({
       .datetime()
       .onCreate(() => new Date())
       .onUpdate(() => new Date()),
+    /** Set when the user was deleted: personal fields are erased, the row stays for history. */
+    deleteTime: p.datetime().nullable(),
     version: p.integer().version(),
   },
 });

@@ -1,4 +1,5 @@
 import { Role, type User as UserMessage, type UserServiceServer } from '../../generated/campus/identity/v1/user.js';
+import { etagOf } from '../errors/etag.js';
 import type { Unary } from '../server/unary.js';
 import type { User, UserRole } from './user.entity.js';
 import type { UserService } from './user.service.js';
@@ -51,9 +52,4 @@ export function toMessage(user: User): UserMessage {
     updateTime: user.updateTime,
     etag: etagOf(user.version),
   };
-}
-
-/** Etags are the row version; callers treat them as opaque. */
-export function etagOf(version: number): string {
-  return String(version);
 }

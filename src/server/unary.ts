@@ -1,4 +1,5 @@
 import type { handleUnaryCall, Metadata, ServerUnaryCall } from '@grpc/grpc-js';
+import { ANONYMOUS, type Principal } from '../auth/principal.js';
 import { runInRequestScope } from '../db/request-scope.js';
 import type { Logger } from '../logger.js';
 import { toGrpcStatus } from './status.js';
@@ -7,6 +8,7 @@ import { toGrpcStatus } from './status.js';
 export interface CallContext {
   readonly metadata: Metadata;
   readonly peer: string;
+  readonly principal: Principal;
 }
 
 export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
@@ -24,7 +26,7 @@ export function createUnary(log: Logger): Unary {
   return <Req, Res>(handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> =>
     (call, callback) => {
       const deadline = deadlineOf(call);
-      const ctx: CallContext = { metadata: call.metadata, peer: call.getPeer() };
+      const ctx: CallContext = { metadata: call.metadata, peer: call.getPeer(), principal: ANONYMOUS };
       runInRequestScope(deadline, () => handler(call.request, ctx)).then(
         (response) => callback(null, response),
         (err: unknown) => {

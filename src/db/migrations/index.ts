@@ -1,8 +1,12 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125001401 } from './Migration20261125001401.js';
+import { Migration20261125002150 } from './Migration20261125002150.js';
 
 /**
  * Applied in this order. `npm run migration:create` writes a new one from the
  * entity diff; append it here. A released migration is never edited.
  */
-export const migrations: MigrationObject[] = [{ name: 'Migration20261125001401', class: Migration20261125001401 }];
+export const migrations: MigrationObject[] = [
+  { name: 'Migration20261125001401', class: Migration20261125001401 },
+  { name: 'Migration20261125002150', class: Migration20261125002150 },
+];

@@ -1,0 +1,33 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { EnrollmentSchema } from '../enrollment/enrollment.entity.js';
+import { UserSchema } from '../identity/user.entity.js';
+
+export const PAYMENT_STATUSES = ['pending', 'succeeded', 'refunded', 'failed'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+/** Money taken (or attempted) for an enrollment, in minor units. */
+export const PaymentSchema = defineEntity({
+  name: 'Payment',
+  tableName: 'payments',
+  properties: {
+    id: p.uuid().primary(),
+    user: () => p.manyToOne(UserSchema).deleteRule('restrict'),
+    enrollment: () => p.manyToOne(EnrollmentSchema).deleteRule('restrict').index('payments_enrollment_idx'),
+    amount: p.bigint(),
+    currency: p.string().length(3),
+    status: p.enum(PAYMENT_STATUSES),
+    /** The provider's reference for the charge; personal data, encrypted at rest. */
+    providerRef: p.text().nullable(),
+    createTime: p.datetime(),
+    updateTime: p.datetime(),
+    refundTime: p.datetime().nullable(),
+    version: p.integer().version(),
+  },
+  checks: [
+    { name: 'payments_amount_check', expression: 'amount >= 0' },
+    { name: 'payments_currency_check', expression: "currency ~ '^[A-Z]{3}$'" },
+  ],
+  indexes: [{ name: 'payments_user_create_time_idx', properties: ['user', 'createTime', 'id'] }],
+});
+
+export type Payment = InferEntity<typeof PaymentSchema>;

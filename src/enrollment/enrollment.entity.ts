@@ -1,0 +1,29 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { CatalogItemSchema } from '../catalog/catalog-item.entity.js';
+import { UserSchema } from '../identity/user.entity.js';
+
+export const ENROLLMENT_STATUSES = ['active', 'completed', 'cancelled'] as const;
+export type EnrollmentStatus = (typeof ENROLLMENT_STATUSES)[number];
+
+/** A user's access to a catalog item; one per (user, item). */
+export const EnrollmentSchema = defineEntity({
+  name: 'Enrollment',
+  tableName: 'enrollments',
+  properties: {
+    id: p.uuid().primary(),
+    user: () => p.manyToOne(UserSchema).deleteRule('restrict'),
+    catalogItem: () => p.manyToOne(CatalogItemSchema).deleteRule('restrict'),
+    status: p.enum(ENROLLMENT_STATUSES),
+    enrolledAt: p.datetime(),
+    completedAt: p.datetime().nullable(),
+    cancelledAt: p.datetime().nullable(),
+    version: p.integer().version(),
+  },
+  uniques: [{ name: 'enrollments_user_catalog_item_unique', properties: ['user', 'catalogItem'] }],
+  indexes: [
+    { name: 'enrollments_user_enrolled_at_idx', properties: ['user', 'enrolledAt', 'id'] },
+    { name: 'enrollments_catalog_item_enrolled_at_idx', properties: ['catalogItem', 'enrolledAt', 'id'] },
+  ],
+});
+
+export type Enrollment = InferEntity<typeof EnrollmentSchema>;
