@@ -1,0 +1,298 @@
+import type { EntityManager } from '@mikro-orm/mongodb';
+import { ObjectId } from '@mikro-orm/mongodb';
+import { DomainError, notFound } from '../errors/domain-error.js';
+import { checkEtag } from '../errors/etag.js';
+import { pageSize } from '../pagination/page-size.js';
+import type { PageTokens } from '../pagination/page-token.js';
+import { FieldChecks } from '../validation/field-checks.js';
+import { maskedFields } from '../validation/field-mask.js';
+import { checkFreeForm } from '../validation/free-form.js';
+import type { ForumAccess, ForumRole } from './forum-access.js';
+import { POST_SCHEMA_VERSION, type Post, PostSchema } from './post.entity.js';
+import { type PostCursor, PostRepository } from './post.repository.js';
+import { type Thread, ThreadSchema } from './thread.entity.js';
+import { type ThreadCursor, ThreadRepository } from './thread.repository.js';
+
+export const TITLE_MAX = 200;
+export const BODY_MAX = 20_000;
+
+export interface CreateThread {
+  readonly catalogItemId: string;
+  readonly authorId: string;
+  readonly title: string;
+  readonly body: string;
+}
+
+export interface CreatePost {
+  readonly threadId: string;
+  readonly authorId: string;
+  readonly body: string;
+  readonly attributes: Record<string, unknown>;
+  /** Empty for a top-level post. */
+  readonly parentPostId: string;
+}
+
+export interface UpdatePost {
+  readonly id: string;
+  readonly etag: string;
+  readonly actorId: string;
+  /** Field paths to change; empty means all updatable ones. */
+  readonly updateMask: readonly string[] | undefined;
+  readonly body: string;
+  readonly attributes: Record<string, unknown>;
+}
+
+export interface DeletePost {
+  readonly id: string;
+  readonly etag: string;
+  readonly actorId: string;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextPageToken: string;
+}
+
+/** Told after a post is written; must not throw (see EventRecorder). */
+export type PostWritten = (post: Post) => void;
+
+const UPDATABLE = ['body', 'attributes'] as const;
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
+
+/**
+ * Use cases of the course forums. Knows nothing of gRPC; throws DomainError.
+ * Who may write is asked of `access` (PostgreSQL); threads and posts are
+ * MongoDB documents.
+ */
+export class ForumService {
+  constructor(
+    /** The request-scoped MongoDB EntityManager. */
+    private readonly em: EntityManager,
+    private readonly access: ForumAccess,
+    private readonly tokens: PageTokens,
+    private readonly postWritten: PostWritten = () => undefined,
+  ) {}
+
+  private get threads() {
+    return new ThreadRepository(this.em);
+  }
+
+  private get posts() {
+    return new PostRepository(this.em);
+  }
+
+  /**
+   * The thread and its opening post are two documents written together, in
+   * one MongoDB transaction (a replica set in production).
+   */
+  async createThread(input: CreateThread): Promise<Thread> {
+    const checks = new FieldChecks()
+      .uuid(input.catalogItemId, 'catalog_item_id')
+      .uuid(input.authorId, 'author_id')
+      .text(input.title, 'title', { max: TITLE_MAX })
+      .text(input.body, 'body', { max: BODY_MAX });
+    checks.throwIfAny();
+    await this.requireWriter(input.catalogItemId, input.authorId);
+
+    const now = new Date();
+    const threadId = new ObjectId();
+    const postId = new ObjectId();
+    const opening = await this.em.transactional(async (tx) => {
+      tx.create(ThreadSchema, {
+        _id: threadId,
+        id: threadId.toHexString(),
+        catalogItemId: input.catalogItemId,
+        authorId: input.authorId,
+        title: input.title.trim(),
+        openingPostId: postId.toHexString(),
+        postCount: 1,
+        lastActivityAt: now,
+        createTime: now,
+      });
+      return tx.create(PostSchema, newPost(postId, threadId.toHexString(), input.catalogItemId, input.authorId, input.body, {}, null, now));
+    });
+    this.postWritten(opening);
+    const thread = await this.threads.findById(threadId.toHexString());
+    if (!thread) throw new Error('thread vanished right after it was written');
+    return thread;
+  }
+
+  async getThread(id: string): Promise<Thread> {
+    new FieldChecks().check(OBJECT_ID.test(id), 'id', 'INVALID_ID', 'id must be a 24-character hexadecimal id').throwIfAny();
+    const thread = await this.threads.findById(id);
+    if (!thread) throw notFound('Thread', id);
+    return thread;
+  }
+
+  async listThreads(catalogItemId: string, requestedSize: number, pageToken: string): Promise<Page<Thread>> {
+    const checks = new FieldChecks().uuid(catalogItemId, 'catalog_item_id');
+    const size = pageSize(requestedSize, checks);
+    checks.throwIfAny();
+    const query = `forum.threads catalog_item_id=${catalogItemId} order=last_activity desc,id desc`;
+    const after = this.tokens.decode(pageToken, query) as ThreadCursor | undefined;
+    const rows = await this.threads.page(catalogItemId, after, size + 1);
+    const items = rows.slice(0, size);
+    const last = items.at(-1);
+    return {
+      items,
+      nextPageToken: rows.length > size && last ? this.tokens.encode(query, [last.lastActivityAt.getTime(), last.id]) : '',
+    };
+  }
+
+  async createPost(input: CreatePost): Promise<Post> {
+    const checks = new FieldChecks()
+      .check(OBJECT_ID.test(input.threadId), 'thread_id', 'INVALID_ID', 'thread_id must be a 24-character hexadecimal id')
+      .uuid(input.authorId, 'author_id')
+      .text(input.body, 'body', { max: BODY_MAX });
+    checkFreeForm(checks, input.attributes, 'attributes');
+    if (input.parentPostId !== '') {
+      checks.check(
+        OBJECT_ID.test(input.parentPostId),
+        'parent_post_id',
+        'INVALID_ID',
+        'parent_post_id must be a 24-character hexadecimal id',
+      );
+    }
+    checks.throwIfAny();
+    const thread = await this.threads.findById(input.threadId);
+    if (!thread) throw notFound('Thread', input.threadId);
+    await this.requireWriter(thread.catalogItemId, input.authorId);
+    if (input.parentPostId !== '') {
+      const parent = await this.posts.findById(input.parentPostId);
+      new FieldChecks()
+        .check(parent?.threadId === thread.id, 'parent_post_id', 'NOT_IN_THREAD', 'parent_post_id must name a post of the same thread')
+        .throwIfAny();
+    }
+
+    const now = new Date();
+    const post = this.em.create(
+      PostSchema,
+      newPost(
+        new ObjectId(),
+        thread.id,
+        thread.catalogItemId,
+        input.authorId,
+        input.body,
+        input.attributes,
+        input.parentPostId || null,
+        now,
+      ),
+    );
+    await this.em.flush();
+    // No transaction: the count is one atomic $inc/$max on the thread after the insert.
+    await this.threads.postAdded(thread.id, now);
+    this.postWritten(post);
+    return post;
+  }
+
+  async listPosts(threadId: string, requestedSize: number, pageToken: string): Promise<Page<Post>> {
+    const checks = new FieldChecks().check(
+      OBJECT_ID.test(threadId),
+      'thread_id',
+      'INVALID_ID',
+      'thread_id must be a 24-character hexadecimal id',
+    );
+    const size = pageSize(requestedSize, checks);
+    checks.throwIfAny();
+    const query = `forum.posts thread_id=${threadId.toLowerCase()} order=create_time asc,id asc`;
+    const after = this.tokens.decode(pageToken, query) as PostCursor | undefined;
+    if (!after && !(await this.threads.findById(threadId))) throw notFound('Thread', threadId);
+    const rows = await this.posts.page(threadId.toLowerCase(), after, size + 1);
+    const items = rows.slice(0, size);
+    const last = items.at(-1);
+    return {
+      items,
+      nextPageToken: rows.length > size && last ? this.tokens.encode(query, [last.createTime.getTime(), last.id]) : '',
+    };
+  }
+
+  async updatePost(input: UpdatePost): Promise<Post> {
+    const checks = new FieldChecks()
+      .check(OBJECT_ID.test(input.id), 'post.id', 'INVALID_ID', 'post.id must be a 24-character hexadecimal id')
+      .uuid(input.actorId, 'actor_id');
+    const fields = maskedFields(input.updateMask, UPDATABLE, checks);
+    if (fields.has('body')) checks.text(input.body, 'post.body', { max: BODY_MAX });
+    if (fields.has('attributes')) checkFreeForm(checks, input.attributes, 'post.attributes');
+    checks.throwIfAny();
+
+    const post = await this.posts.findById(input.id);
+    if (!post) throw notFound('Post', input.id);
+    if (post.authorId !== input.actorId) throw permissionDenied('only the author may edit a post');
+    if (post.deleteTime) {
+      throw new DomainError('FAILED_PRECONDITION', 'POST_DELETED', 'a deleted post cannot be edited', {
+        preconditionViolations: [{ type: 'DELETED', subject: `posts/${post.id}`, description: 'the post is deleted' }],
+      });
+    }
+    checkEtag(post.version, input.etag, 'Post');
+    const updated = await this.posts.update(
+      post,
+      {
+        body: fields.has('body') ? input.body.trim() : post.body,
+        attributes: fields.has('attributes') ? input.attributes : post.attributes,
+      },
+      new Date(),
+    );
+    if (!updated) throw concurrentChange();
+    return updated;
+  }
+
+  async deletePost(input: DeletePost): Promise<Post> {
+    new FieldChecks()
+      .check(OBJECT_ID.test(input.id), 'id', 'INVALID_ID', 'id must be a 24-character hexadecimal id')
+      .uuid(input.actorId, 'actor_id')
+      .throwIfAny();
+    const post = await this.posts.findById(input.id);
+    if (!post) throw notFound('Post', input.id);
+    if (post.authorId !== input.actorId && (await this.access.roleIn(post.catalogItemId, input.actorId)) !== 'moderator') {
+      throw permissionDenied('only the author or a moderator of the forum may delete a post');
+    }
+    if (post.deleteTime) return post;
+    checkEtag(post.version, input.etag, 'Post');
+    const deleted = await this.posts.softDelete(post, input.actorId, new Date());
+    if (!deleted) throw concurrentChange();
+    await this.threads.postRemoved(post.threadId);
+    return deleted;
+  }
+
+  private async requireWriter(catalogItemId: string, userId: string): Promise<ForumRole> {
+    const role = await this.access.roleIn(catalogItemId, userId);
+    if (role === undefined) throw notFound('CatalogItem', catalogItemId);
+    if (role === 'none') throw permissionDenied('only enrolled learners, the instructor and admins may write in this forum');
+    return role;
+  }
+}
+
+function newPost(
+  id: ObjectId,
+  threadId: string,
+  catalogItemId: string,
+  authorId: string,
+  body: string,
+  attributes: Record<string, unknown>,
+  parentPostId: string | null,
+  now: Date,
+) {
+  return {
+    _id: id,
+    id: id.toHexString(),
+    threadId,
+    catalogItemId,
+    authorId,
+    parentPostId,
+    body: body.trim(),
+    attributes,
+    schemaVersion: POST_SCHEMA_VERSION,
+    createTime: now,
+    updateTime: now,
+    deleteTime: null,
+    deletedBy: null,
+  };
+}
+
+function permissionDenied(message: string): DomainError {
+  return new DomainError('PERMISSION_DENIED', 'FORUM_PERMISSION_DENIED', message);
+}
+
+function concurrentChange(): DomainError {
+  return new DomainError('ABORTED', 'CONCURRENT_MODIFICATION', 'the post was changed concurrently; read it again');
+}

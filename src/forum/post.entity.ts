@@ -1,0 +1,42 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { ObjectId } from '@mikro-orm/mongodb';
+
+/** The shape new posts are written in; see post-document.ts for older ones. */
+export const POST_SCHEMA_VERSION = 2;
+
+/**
+ * A message in a thread (collection `forum_posts`), in the current document
+ * shape. Documents are read through `upgradePostDocument` so older shapes
+ * arrive here upgraded; `schemaVersion` still says which shape is stored.
+ */
+export const PostSchema = defineEntity({
+  name: 'Post',
+  collection: 'forum_posts',
+  properties: {
+    _id: p.type(ObjectId).primary(),
+    id: p.string().serializedPrimaryKey(),
+    /** Hex id of the thread. */
+    threadId: p.string(),
+    /** UUID of the thread's catalog item, so moderation needs no thread read. */
+    catalogItemId: p.string(),
+    authorId: p.string(),
+    /** Hex id of the post of the same thread this one answers. */
+    parentPostId: p.string().nullable(),
+    body: p.string(),
+    /** Free-form client data (attachments, code language...). */
+    attributes: p.json<Record<string, unknown>>(),
+    schemaVersion: p.integer(),
+    createTime: p.datetime(),
+    updateTime: p.datetime(),
+    /** Soft delete: the document stays, readers see a tombstone. */
+    deleteTime: p.datetime().nullable(),
+    deletedBy: p.string().nullable(),
+    version: p.integer().version(),
+  },
+  indexes: [
+    // ListPosts: { threadId } sorted by (createTime, _id) ascending.
+    { name: 'forum_posts_thread_create_time_idx', properties: ['threadId', 'createTime', '_id'] },
+  ],
+});
+
+export type Post = InferEntity<typeof PostSchema>;
