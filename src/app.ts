@@ -1,8 +1,19 @@
 import type { Server as HttpServer } from 'node:http';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
+import { AnalyticsServiceService } from '../generated/campus/analytics/v1/analytics.js';
+import { ForumServiceService } from '../generated/campus/forum/v1/forum.js';
 import { UserServiceService } from '../generated/campus/identity/v1/user.js';
+import { analyticsHandlers } from './analytics/analytics.handler.js';
+import { AnalyticsService } from './analytics/analytics.service.js';
+import { postgresEventContext } from './analytics/event-context.js';
+import { EventIngest } from './analytics/event-ingest.js';
+import { EventRecorder } from './analytics/event-recorder.js';
+import { RollupJob } from './analytics/rollup-job.js';
 import type { Config } from './config.js';
+import { forumHandlers } from './forum/forum.handler.js';
+import { ForumService } from './forum/forum.service.js';
+import { postgresForumAccess } from './forum/forum-access.js';
 import { argon2idHasher, type PasswordHasher } from './identity/password-hasher.js';
 import { userHandlers } from './identity/user.handler.js';
 import { UserService } from './identity/user.service.js';
@@ -10,6 +21,7 @@ import { createLogger, type Logger } from './logger.js';
 import { GrpcMetrics } from './metrics/grpc-metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { createRegistry } from './metrics/registry.js';
+import { PageTokens } from './pagination/page-token.js';
 import { bind, createGrpcServer, shutdown } from './server/grpc-server.js';
 import { Health } from './server/health.js';
 import { observeCalls } from './server/observe.js';
@@ -31,6 +43,11 @@ export interface App {
   readonly health: Health;
   readonly registry: Registry;
   readonly log: Logger;
+  /**
+   * Analytics other use cases feed: `recorder.record(...)` after their commit
+   * (fire-and-forget); `rollups` is the periodic daily-rollup job.
+   */
+  readonly analytics: { readonly recorder: EventRecorder; readonly rollups: RollupJob };
   /** Health NOT_SERVING, drain calls (bounded), stop metrics, close stores. */
   shutdown(): Promise<void>;
 }
@@ -49,8 +66,36 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const unary = createUnary(log);
 
+  const pageTokens = new PageTokens(config.pageTokenSecret);
+
   const users = new UserService(stores.pg.em, overrides.passwordHasher ?? argon2idHasher());
-  const services: [ServiceDefinition, object][] = [[UserServiceService, userHandlers(unary, users)]];
+  const ingest = new EventIngest(stores.mongo.em, postgresEventContext(stores.pg.em), config.analyticsEventTtlDays);
+  const recorder = new EventRecorder(ingest, log, registry);
+  const rollups = new RollupJob(
+    stores.mongo.em,
+    {
+      intervalMs: config.analyticsRollupIntervalMs,
+      lookbackDays: config.analyticsRollupLookbackDays,
+      eventTtlDays: config.analyticsEventTtlDays,
+    },
+    log,
+  );
+  const forum = new ForumService(stores.mongo.em, postgresForumAccess(stores.pg.em), pageTokens, (post) =>
+    recorder.record({
+      type: 'post_created',
+      userId: post.authorId,
+      catalogItemId: post.catalogItemId,
+      lessonId: '',
+      occurTime: post.createTime,
+      properties: { threadId: post.threadId, postId: post.id },
+    }),
+  );
+  const analytics = new AnalyticsService(stores.mongo.em, ingest, rollups);
+  const services: [ServiceDefinition, object][] = [
+    [UserServiceService, userHandlers(unary, users)],
+    [ForumServiceService, forumHandlers(unary, forum)],
+    [AnalyticsServiceService, analyticsHandlers(unary, analytics)],
+  ];
   for (const [definition, handlers] of services) server.addService(definition, handlers as never);
   addReflection(server);
 
@@ -71,6 +116,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     const address = metricsServer.address();
     const metricsPort = typeof address === 'object' && address ? address.port : config.metricsPort;
     await health.start();
+    rollups.start();
     log.info({ grpcPort, metricsPort, health: health.status }, 'campus-data serving');
     return {
       grpcPort,
@@ -79,9 +125,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       health,
       registry,
       log,
+      analytics: { recorder, rollups },
       shutdown: async () => {
         health.enterShutdown();
         const how = await shutdown(server, config.shutdownGraceMs);
+        await rollups.stop();
+        await recorder.drain();
         await new Promise((resolve) => metricsServer?.close(resolve));
         if (!overrides.stores) await stores.close();
         log.info({ how }, 'campus-data stopped');

@@ -27,6 +27,12 @@ export interface Config {
   readonly maxMessageBytes: number;
   /** Signs page tokens; set the same value on every replica. */
   readonly pageTokenSecret: string;
+  /** Raw analytics events expire this many days after they occurred; rollups are kept. */
+  readonly analyticsEventTtlDays: number;
+  /** How often the daily rollups are recomputed from new events; 0 turns the job off. */
+  readonly analyticsRollupIntervalMs: number;
+  /** Days back the first rollup run after start recomputes. */
+  readonly analyticsRollupLookbackDays: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -57,6 +63,9 @@ export function loadConfig(env: Env = process.env): Config {
     redisCommandTimeoutMs: read.int('REDIS_COMMAND_TIMEOUT_MS', 250, 1, 60_000),
     maxMessageBytes: read.int('GRPC_MAX_MESSAGE_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     pageTokenSecret: read.string('PAGE_TOKEN_SECRET', 'campus-data-development-page-tokens'),
+    analyticsEventTtlDays: read.int('ANALYTICS_EVENT_TTL_DAYS', 180, 1, 3650),
+    analyticsRollupIntervalMs: read.int('ANALYTICS_ROLLUP_INTERVAL_MS', 60_000, 0, 86_400_000),
+    analyticsRollupLookbackDays: read.int('ANALYTICS_ROLLUP_LOOKBACK_DAYS', 2, 1, 3650),
   };
 }
 

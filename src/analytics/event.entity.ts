@@ -1,0 +1,44 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { ObjectId } from '@mikro-orm/mongodb';
+
+export const EVENT_TYPES = ['lesson_viewed', 'lesson_completed', 'enrolled', 'post_created', 'course_completed'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * One raw analytics event (collection `analytics_events`), denormalized at
+ * ingest (item title, user role) so that analytics never join back to
+ * PostgreSQL. Written only by unordered bulk inserts, never through the unit
+ * of work; expires at `expireAt` (TTL index), rollups stay.
+ */
+export const AnalyticsEventSchema = defineEntity({
+  name: 'AnalyticsEvent',
+  collection: 'analytics_events',
+  properties: {
+    _id: p.type(ObjectId).primary(),
+    id: p.string().serializedPrimaryKey(),
+    type: p.enum(EVENT_TYPES),
+    userId: p.string(),
+    catalogItemId: p.string(),
+    lessonId: p.string().nullable(),
+    occurTime: p.datetime(),
+    /** When this service received it: the rollup job recomputes the days of events received since its last run. */
+    receiveTime: p.datetime(),
+    /** occurTime + ANALYTICS_EVENT_TTL_DAYS at ingest; MongoDB's TTL monitor removes the event then. */
+    expireAt: p.datetime(),
+    properties: p.json<Record<string, unknown>>(),
+    catalogItemTitle: p.string(),
+    userRole: p.string(),
+  },
+  indexes: [
+    // Rollup of whole days: { occurTime range }.
+    { name: 'analytics_events_occur_time_idx', properties: ['occurTime'] },
+    // Refresh of one item's days: { catalogItemId, occurTime range }.
+    { name: 'analytics_events_catalog_item_occur_time_idx', properties: ['catalogItemId', 'occurTime'] },
+    // Days touched since the last rollup run: { receiveTime range }.
+    { name: 'analytics_events_receive_time_idx', properties: ['receiveTime'] },
+    // Retention (real MongoDB only; the in-process stand-in never expires anything).
+    { name: 'analytics_events_expire_at_ttl', properties: ['expireAt'], options: { expireAfterSeconds: 0 } },
+  ],
+});
+
+export type AnalyticsEvent = InferEntity<typeof AnalyticsEventSchema>;
