@@ -118,7 +118,7 @@ export class ForumService {
   }
 
   async getThread(id: string): Promise<Thread> {
-    new FieldChecks().check(OBJECT_ID.test(id), 'id', 'INVALID_ID', 'id must be a 24-character hexadecimal id').throwIfAny();
+    new FieldChecks().check(...objectIdRule(id, 'id')).throwIfAny();
     const thread = await this.threads.findById(id);
     if (!thread) throw notFound('Thread', id);
     return thread;
@@ -141,17 +141,12 @@ export class ForumService {
 
   async createPost(input: CreatePost): Promise<Post> {
     const checks = new FieldChecks()
-      .check(OBJECT_ID.test(input.threadId), 'thread_id', 'INVALID_ID', 'thread_id must be a 24-character hexadecimal id')
+      .check(...objectIdRule(input.threadId, 'thread_id'))
       .uuid(input.authorId, 'author_id')
       .text(input.body, 'body', { max: BODY_MAX });
     checkFreeForm(checks, input.attributes, 'attributes');
     if (input.parentPostId !== '') {
-      checks.check(
-        OBJECT_ID.test(input.parentPostId),
-        'parent_post_id',
-        'INVALID_ID',
-        'parent_post_id must be a 24-character hexadecimal id',
-      );
+      checks.check(...objectIdRule(input.parentPostId, 'parent_post_id'));
     }
     checks.throwIfAny();
     const thread = await this.threads.findById(input.threadId);
@@ -186,12 +181,7 @@ export class ForumService {
   }
 
   async listPosts(threadId: string, requestedSize: number, pageToken: string): Promise<Page<Post>> {
-    const checks = new FieldChecks().check(
-      OBJECT_ID.test(threadId),
-      'thread_id',
-      'INVALID_ID',
-      'thread_id must be a 24-character hexadecimal id',
-    );
+    const checks = new FieldChecks().check(...objectIdRule(threadId, 'thread_id'));
     const size = pageSize(requestedSize, checks);
     checks.throwIfAny();
     const query = `forum.posts thread_id=${threadId.toLowerCase()} order=create_time asc,id asc`;
@@ -207,9 +197,7 @@ export class ForumService {
   }
 
   async updatePost(input: UpdatePost): Promise<Post> {
-    const checks = new FieldChecks()
-      .check(OBJECT_ID.test(input.id), 'post.id', 'INVALID_ID', 'post.id must be a 24-character hexadecimal id')
-      .uuid(input.actorId, 'actor_id');
+    const checks = new FieldChecks().check(...objectIdRule(input.id, 'post.id')).uuid(input.actorId, 'actor_id');
     const fields = maskedFields(input.updateMask, UPDATABLE, checks);
     if (fields.has('body')) checks.text(input.body, 'post.body', { max: BODY_MAX });
     if (fields.has('attributes')) checkFreeForm(checks, input.attributes, 'post.attributes');
@@ -238,7 +226,7 @@ export class ForumService {
 
   async deletePost(input: DeletePost): Promise<Post> {
     new FieldChecks()
-      .check(OBJECT_ID.test(input.id), 'id', 'INVALID_ID', 'id must be a 24-character hexadecimal id')
+      .check(...objectIdRule(input.id, 'id'))
       .uuid(input.actorId, 'actor_id')
       .throwIfAny();
     const post = await this.posts.findById(input.id);
@@ -287,6 +275,11 @@ function newPost(
     deleteTime: null,
     deletedBy: null,
   };
+}
+
+/** Arguments of FieldChecks.check for a 24-character hexadecimal MongoDB id. */
+function objectIdRule(value: string, field: string): [boolean, string, string, string] {
+  return [OBJECT_ID.test(value), field, 'INVALID_ID', `${field} must be a 24-character hexadecimal id`];
 }
 
 function permissionDenied(message: string): DomainError {
