@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './logger.js';
 import { GrpcMetrics } from './metrics/grpc-metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { createRegistry } from './metrics/registry.js';
+import { PageTokens } from './pagination/page-token.js';
 import { bind, createGrpcServer, shutdown } from './server/grpc-server.js';
 import { Health } from './server/health.js';
 import { observeCalls } from './server/observe.js';
@@ -49,7 +50,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const unary = createUnary(log);
 
-  const users = new UserService(stores.pg.em, overrides.passwordHasher ?? argon2idHasher());
+  const pageTokens = new PageTokens(config.pageTokenSecret);
+  const users = new UserService(stores.pg.em, overrides.passwordHasher ?? argon2idHasher(), pageTokens);
   const services: [ServiceDefinition, object][] = [[UserServiceService, userHandlers(unary, users)]];
   for (const [definition, handlers] of services) server.addService(definition, handlers as never);
   addReflection(server);
