@@ -1,7 +1,11 @@
 import type { Server as HttpServer } from 'node:http';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
+import { CatalogServiceService } from '../generated/campus/catalog/v1/catalog.js';
 import { UserServiceService } from '../generated/campus/identity/v1/user.js';
+import { catalogHandlers } from './catalog/catalog.handler.js';
+import { CatalogItemService } from './catalog/catalog-item.service.js';
+import { LessonService } from './catalog/lesson.service.js';
 import type { Config } from './config.js';
 import { argon2idHasher, type PasswordHasher } from './identity/password-hasher.js';
 import { userHandlers } from './identity/user.handler.js';
@@ -51,8 +55,14 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const unary = createUnary(log);
 
   const pageTokens = new PageTokens(config.pageTokenSecret);
+
   const users = new UserService(stores.pg.em, overrides.passwordHasher ?? argon2idHasher(), pageTokens);
-  const services: [ServiceDefinition, object][] = [[UserServiceService, userHandlers(unary, users)]];
+  const catalogItems = new CatalogItemService(stores.pg.em, pageTokens);
+  const lessons = new LessonService(stores.pg.em, pageTokens);
+  const services: [ServiceDefinition, object][] = [
+    [UserServiceService, userHandlers(unary, users)],
+    [CatalogServiceService, catalogHandlers(unary, catalogItems, lessons)],
+  ];
   for (const [definition, handlers] of services) server.addService(definition, handlers as never);
   addReflection(server);
 
