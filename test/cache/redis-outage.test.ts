@@ -156,12 +156,15 @@ describe('Redis outage', () => {
 
     const during = readUnderLoad(1_200);
     await sleep(300);
+    const loadsAtKill = loads;
     await stopRedis();
     // A write commits while Redis is down; its invalidation must not throw.
     const changed = ids[0] as string;
     await orm.em.fork().getConnection().execute(`update users set name = 'Renamed during outage' where id = ?`, [changed]);
     await users.invalidate([changed]);
     const outage = await during;
+    // Without Redis every read went to PostgreSQL.
+    expect(loads - loadsAtKill).toBeGreaterThan(20);
     expect(await metric('cache_errors_total', {})).toBeGreaterThan(0);
 
     await startRedis();
