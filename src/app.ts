@@ -3,6 +3,7 @@ import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { CatalogServiceService } from '../generated/campus/catalog/v1/catalog.js';
 import { UserServiceService } from '../generated/campus/identity/v1/user.js';
+import { Cache } from './cache/cache.js';
 import { catalogHandlers } from './catalog/catalog.handler.js';
 import { CatalogItemService } from './catalog/catalog-item.service.js';
 import { LessonService } from './catalog/lesson.service.js';
@@ -11,9 +12,14 @@ import { argon2idHasher, type PasswordHasher } from './identity/password-hasher.
 import { userHandlers } from './identity/user.handler.js';
 import { UserService } from './identity/user.service.js';
 import { createLogger, type Logger } from './logger.js';
+import { CacheMetrics } from './metrics/cache-metrics.js';
+import { DbMetrics } from './metrics/db-metrics.js';
 import { GrpcMetrics } from './metrics/grpc-metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
+import { instrumentMongo } from './metrics/mongo-instrumentation.js';
+import { instrumentPostgres } from './metrics/postgres-instrumentation.js';
 import { createRegistry } from './metrics/registry.js';
+import { mongoCollectionStats, postgresTableStats, StorageStats } from './metrics/storage-stats.js';
 import { PageTokens } from './pagination/page-token.js';
 import { bind, createGrpcServer, shutdown } from './server/grpc-server.js';
 import { Health } from './server/health.js';
@@ -33,6 +39,8 @@ export interface App {
   readonly grpcPort: number;
   readonly metricsPort: number;
   readonly stores: Stores;
+  /** The cache-aside layer over `stores.cache`; services get their CachedResources from it. */
+  readonly cache: Cache;
   readonly health: Health;
   readonly registry: Registry;
   readonly log: Logger;
@@ -46,8 +54,21 @@ export interface App {
  */
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.log ?? createLogger(config.logLevel);
-  const stores = overrides.stores ?? (await openStores(config, log));
   const registry = createRegistry();
+  const stores = overrides.stores ?? (await openStores(config, log));
+  const dbMetrics = new DbMetrics(registry);
+  const uninstrument = [await instrumentPostgres(stores.pg, dbMetrics), instrumentMongo(stores.mongo, dbMetrics)];
+  const cache = new Cache(stores.cache, {
+    ttlMs: config.cacheTtlMs,
+    negativeTtlMs: config.cacheNegativeTtlMs,
+    metrics: new CacheMetrics(registry),
+    log,
+  });
+  const storageStats = new StorageStats(
+    registry,
+    { postgresql: () => postgresTableStats(stores.pg), mongodb: () => mongoCollectionStats(stores.mongo) },
+    log,
+  );
   const server = createGrpcServer({
     maxMessageBytes: config.maxMessageBytes,
     interceptors: [observeCalls(new GrpcMetrics(registry), log)],
@@ -83,11 +104,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     const address = metricsServer.address();
     const metricsPort = typeof address === 'object' && address ? address.port : config.metricsPort;
     await health.start();
+    storageStats.start(config.storageStatsIntervalMs);
     log.info({ grpcPort, metricsPort, health: health.status }, 'campus-data serving');
     return {
       grpcPort,
       metricsPort,
       stores,
+      cache,
       health,
       registry,
       log,
@@ -95,6 +118,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         health.enterShutdown();
         const how = await shutdown(server, config.shutdownGraceMs);
         await new Promise((resolve) => metricsServer?.close(resolve));
+        await storageStats.stop();
+        cache.close();
+        for (const stop of uninstrument) stop();
         if (!overrides.stores) await stores.close();
         log.info({ how }, 'campus-data stopped');
       },
@@ -102,6 +128,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   } catch (err) {
     server.forceShutdown();
     metricsServer?.close();
+    await storageStats.stop();
+    cache.close();
+    for (const stop of uninstrument) stop();
     if (!overrides.stores) await stores.close();
     throw err;
   }

@@ -29,6 +29,16 @@ export interface Config {
   readonly maxMessageBytes: number;
   /** Signs page tokens; set the same value on every replica. */
   readonly pageTokenSecret: string;
+  /**
+   * TTL of a cached value (±10% jitter). Also the longest a value can stay
+   * stale when an invalidation was lost (Redis down and this process gone
+   * before it could replay it).
+   */
+  readonly cacheTtlMs: number;
+  /** TTL of a cached NOT_FOUND. */
+  readonly cacheNegativeTtlMs: number;
+  /** How often table and collection sizes are read for the storage gauges. */
+  readonly storageStatsIntervalMs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -60,6 +70,9 @@ export function loadConfig(env: Env = process.env): Config {
     redisCommandTimeoutMs: read.int('REDIS_COMMAND_TIMEOUT_MS', 250, 1, 60_000),
     maxMessageBytes: read.int('GRPC_MAX_MESSAGE_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     pageTokenSecret: read.string('PAGE_TOKEN_SECRET', 'campus-data-development-page-tokens'),
+    cacheTtlMs: read.int('CACHE_TTL_MS', 300_000, 1_000, 900_000),
+    cacheNegativeTtlMs: read.int('CACHE_NEGATIVE_TTL_MS', 30_000, 100, 300_000),
+    storageStatsIntervalMs: read.int('STORAGE_STATS_INTERVAL_MS', 60_000, 1_000, 86_400_000),
   };
 }
 
