@@ -1,8 +1,19 @@
 import type { Server as HttpServer } from 'node:http';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
+import { AuditServiceService } from '../generated/campus/audit/v1/audit.js';
+import { PaymentServiceService } from '../generated/campus/billing/v1/payment.js';
+import { EnrollmentServiceService } from '../generated/campus/enrollment/v1/enrollment.js';
 import { UserServiceService } from '../generated/campus/identity/v1/user.js';
+import { auditHandlers } from './audit/audit.handler.js';
+import { AuditService } from './audit/audit.service.js';
+import { localPaymentProvider } from './billing/local-payment-provider.js';
+import { paymentHandlers } from './billing/payment.handler.js';
+import { PaymentService } from './billing/payment.service.js';
+import type { PaymentProvider } from './billing/payment-provider.js';
 import type { Config } from './config.js';
+import { enrollmentHandlers } from './enrollment/enrollment.handler.js';
+import { EnrollmentService } from './enrollment/enrollment.service.js';
 import { argon2idHasher, type PasswordHasher } from './identity/password-hasher.js';
 import { userHandlers } from './identity/user.handler.js';
 import { UserService } from './identity/user.service.js';
@@ -10,6 +21,7 @@ import { createLogger, type Logger } from './logger.js';
 import { GrpcMetrics } from './metrics/grpc-metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { createRegistry } from './metrics/registry.js';
+import { PageTokens } from './pagination/page-token.js';
 import { bind, createGrpcServer, shutdown } from './server/grpc-server.js';
 import { Health } from './server/health.js';
 import { observeCalls } from './server/observe.js';
@@ -22,6 +34,8 @@ export interface AppOverrides {
   readonly log?: Logger;
   readonly stores?: Stores;
   readonly passwordHasher?: PasswordHasher;
+  /** Where enrollments are charged and refunded; the built-in local provider by default. */
+  readonly paymentProvider?: PaymentProvider;
 }
 
 export interface App {
@@ -49,8 +63,19 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const unary = createUnary(log);
 
+  const pageTokens = new PageTokens(config.pageTokenSecret);
+  const paymentProvider = overrides.paymentProvider ?? localPaymentProvider();
+
   const users = new UserService(stores.pg.em, overrides.passwordHasher ?? argon2idHasher());
-  const services: [ServiceDefinition, object][] = [[UserServiceService, userHandlers(unary, users)]];
+  const enrollments = new EnrollmentService(stores.pg.em, paymentProvider, pageTokens);
+  const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens);
+  const audit = new AuditService(stores.pg.em, pageTokens);
+  const services: [ServiceDefinition, object][] = [
+    [UserServiceService, userHandlers(unary, users)],
+    [EnrollmentServiceService, enrollmentHandlers(unary, enrollments)],
+    [PaymentServiceService, paymentHandlers(unary, payments)],
+    [AuditServiceService, auditHandlers(unary, audit)],
+  ];
   for (const [definition, handlers] of services) server.addService(definition, handlers as never);
   addReflection(server);
 
