@@ -120,6 +120,9 @@ export class EnrollmentService {
         status: 'active',
         enrolledAt: now,
       });
+      await flushEnrollment(tx);
+      // Recorded after the enrollment's own insert, so that for a priced item
+      // both audit entries go to the database in one statement with the payment's flush.
       recordAudit(tx, {
         actor: cmd.actor,
         action: 'enrollment.created',
@@ -127,7 +130,6 @@ export class EnrollmentService {
         entityId: enrollmentId,
         diff: { status: [null, 'active'], user_id: [null, cmd.userId], catalog_item_id: [null, cmd.catalogItemId] },
       });
-      await flushEnrollment(tx);
       if (item.priceAmount > 0n) await this.charge(tx, cmd, enrollment, item, now);
       return enrollment;
     });
