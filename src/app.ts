@@ -66,7 +66,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const pageTokens = new PageTokens(config.pageTokenSecret);
   const paymentProvider = overrides.paymentProvider ?? localPaymentProvider();
 
-  const users = new UserService(stores.pg.em, overrides.passwordHasher ?? argon2idHasher());
+  const users = new UserService(stores.pg.em, overrides.passwordHasher ?? argon2idHasher(), pageTokens);
   const enrollments = new EnrollmentService(stores.pg.em, paymentProvider, pageTokens);
   const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens);
   const audit = new AuditService(stores.pg.em, pageTokens);

@@ -9,6 +9,8 @@ export interface Config {
   readonly metricsPort: number;
   /** PostgreSQL URL; undefined means "start an embedded PostgreSQL". */
   readonly databaseUrl: string | undefined;
+  /** PostgreSQL read replicas (comma-separated URLs); empty for none. */
+  readonly databaseReplicaUrls: readonly string[];
   /** MongoDB URL; undefined means "start an in-process MongoDB-wire server". */
   readonly mongoUrl: string | undefined;
   /** MongoDB database name (the URL's path wins when it has one). */
@@ -46,6 +48,7 @@ export function loadConfig(env: Env = process.env): Config {
     grpcHost: read.string('GRPC_HOST', '0.0.0.0'),
     metricsPort: read.port('METRICS_PORT', 9464),
     databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseReplicaUrls: read.urls('DATABASE_REPLICA_URLS', ['postgres:', 'postgresql:']),
     mongoUrl: read.url('MONGO_URL', ['mongodb:', 'mongodb+srv:']),
     mongoDbName: read.string('MONGO_DB', 'campus'),
     redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
@@ -99,6 +102,16 @@ class EnvReader {
       throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
     }
     return value;
+  }
+
+  urls(name: string, protocols: readonly string[]): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    return value.split(',').map((part, i) => {
+      const url = new EnvReader({ [`${name}[${i}]`]: part }).url(`${name}[${i}]`, protocols);
+      if (url === undefined) throw new ConfigError(`${name} has an empty entry at position ${i}`);
+      return url;
+    });
   }
 
   oneOf<const T extends string>(name: string, allowed: readonly T[], fallback: T): T {
