@@ -1,13 +1,24 @@
 import type { Server as HttpServer } from 'node:http';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
+import { AuditServiceService } from '../generated/campus/audit/v1/audit.js';
+import { PaymentServiceService } from '../generated/campus/billing/v1/payment.js';
 import { CatalogServiceService } from '../generated/campus/catalog/v1/catalog.js';
+import { EnrollmentServiceService } from '../generated/campus/enrollment/v1/enrollment.js';
 import { UserServiceService } from '../generated/campus/identity/v1/user.js';
+import { auditHandlers } from './audit/audit.handler.js';
+import { AuditService } from './audit/audit.service.js';
+import { localPaymentProvider } from './billing/local-payment-provider.js';
+import { paymentHandlers } from './billing/payment.handler.js';
+import { PaymentService } from './billing/payment.service.js';
+import type { PaymentProvider } from './billing/payment-provider.js';
 import { Cache } from './cache/cache.js';
 import { catalogHandlers } from './catalog/catalog.handler.js';
 import { CatalogItemService } from './catalog/catalog-item.service.js';
 import { LessonService } from './catalog/lesson.service.js';
 import type { Config } from './config.js';
+import { enrollmentHandlers } from './enrollment/enrollment.handler.js';
+import { EnrollmentService } from './enrollment/enrollment.service.js';
 import { argon2idHasher, type PasswordHasher } from './identity/password-hasher.js';
 import { userHandlers } from './identity/user.handler.js';
 import { UserService } from './identity/user.service.js';
@@ -33,6 +44,8 @@ export interface AppOverrides {
   readonly log?: Logger;
   readonly stores?: Stores;
   readonly passwordHasher?: PasswordHasher;
+  /** Where enrollments are charged and refunded; the built-in local provider by default. */
+  readonly paymentProvider?: PaymentProvider;
 }
 
 export interface App {
@@ -76,13 +89,20 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const unary = createUnary(log);
 
   const pageTokens = new PageTokens(config.pageTokenSecret);
+  const paymentProvider = overrides.paymentProvider ?? localPaymentProvider();
 
   const users = new UserService(stores.pg.em, overrides.passwordHasher ?? argon2idHasher(), pageTokens);
   const catalogItems = new CatalogItemService(stores.pg.em, pageTokens);
   const lessons = new LessonService(stores.pg.em, pageTokens);
+  const enrollments = new EnrollmentService(stores.pg.em, paymentProvider, pageTokens);
+  const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens);
+  const audit = new AuditService(stores.pg.em, pageTokens);
   const services: [ServiceDefinition, object][] = [
     [UserServiceService, userHandlers(unary, users)],
     [CatalogServiceService, catalogHandlers(unary, catalogItems, lessons)],
+    [EnrollmentServiceService, enrollmentHandlers(unary, enrollments)],
+    [PaymentServiceService, paymentHandlers(unary, payments)],
+    [AuditServiceService, auditHandlers(unary, audit)],
   ];
   for (const [definition, handlers] of services) server.addService(definition, handlers as never);
   addReflection(server);
