@@ -2,6 +2,10 @@ import type { Server as HttpServer } from 'node:http';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { AnalyticsServiceService } from '../generated/campus/analytics/v1/analytics.js';
+import { AuditServiceService } from '../generated/campus/audit/v1/audit.js';
+import { PaymentServiceService } from '../generated/campus/billing/v1/payment.js';
+import { CatalogServiceService } from '../generated/campus/catalog/v1/catalog.js';
+import { EnrollmentServiceService } from '../generated/campus/enrollment/v1/enrollment.js';
 import { ForumServiceService } from '../generated/campus/forum/v1/forum.js';
 import { UserServiceService } from '../generated/campus/identity/v1/user.js';
 import { analyticsHandlers } from './analytics/analytics.handler.js';
@@ -10,7 +14,19 @@ import { postgresEventContext } from './analytics/event-context.js';
 import { EventIngest } from './analytics/event-ingest.js';
 import { EventRecorder } from './analytics/event-recorder.js';
 import { RollupJob } from './analytics/rollup-job.js';
+import { auditHandlers } from './audit/audit.handler.js';
+import { AuditService } from './audit/audit.service.js';
+import { localPaymentProvider } from './billing/local-payment-provider.js';
+import { paymentHandlers } from './billing/payment.handler.js';
+import { PaymentService } from './billing/payment.service.js';
+import type { PaymentProvider } from './billing/payment-provider.js';
+import { Cache } from './cache/cache.js';
+import { catalogHandlers } from './catalog/catalog.handler.js';
+import { CatalogItemService } from './catalog/catalog-item.service.js';
+import { LessonService } from './catalog/lesson.service.js';
 import type { Config } from './config.js';
+import { enrollmentHandlers } from './enrollment/enrollment.handler.js';
+import { EnrollmentService } from './enrollment/enrollment.service.js';
 import { forumHandlers } from './forum/forum.handler.js';
 import { ForumService } from './forum/forum.service.js';
 import { postgresForumAccess } from './forum/forum-access.js';
@@ -18,9 +34,14 @@ import { argon2idHasher, type PasswordHasher } from './identity/password-hasher.
 import { userHandlers } from './identity/user.handler.js';
 import { UserService } from './identity/user.service.js';
 import { createLogger, type Logger } from './logger.js';
+import { CacheMetrics } from './metrics/cache-metrics.js';
+import { DbMetrics } from './metrics/db-metrics.js';
 import { GrpcMetrics } from './metrics/grpc-metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
+import { instrumentMongo } from './metrics/mongo-instrumentation.js';
+import { instrumentPostgres } from './metrics/postgres-instrumentation.js';
 import { createRegistry } from './metrics/registry.js';
+import { mongoCollectionStats, postgresTableStats, StorageStats } from './metrics/storage-stats.js';
 import { PageTokens } from './pagination/page-token.js';
 import { bind, createGrpcServer, shutdown } from './server/grpc-server.js';
 import { Health } from './server/health.js';
@@ -34,12 +55,16 @@ export interface AppOverrides {
   readonly log?: Logger;
   readonly stores?: Stores;
   readonly passwordHasher?: PasswordHasher;
+  /** Where enrollments are charged and refunded; the built-in local provider by default. */
+  readonly paymentProvider?: PaymentProvider;
 }
 
 export interface App {
   readonly grpcPort: number;
   readonly metricsPort: number;
   readonly stores: Stores;
+  /** The cache-aside layer over `stores.cache`; services get their CachedResources from it. */
+  readonly cache: Cache;
   readonly health: Health;
   readonly registry: Registry;
   readonly log: Logger;
@@ -58,8 +83,21 @@ export interface App {
  */
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.log ?? createLogger(config.logLevel);
-  const stores = overrides.stores ?? (await openStores(config, log));
   const registry = createRegistry();
+  const stores = overrides.stores ?? (await openStores(config, log));
+  const dbMetrics = new DbMetrics(registry);
+  const uninstrument = [await instrumentPostgres(stores.pg, dbMetrics), instrumentMongo(stores.mongo, dbMetrics)];
+  const cache = new Cache(stores.cache, {
+    ttlMs: config.cacheTtlMs,
+    negativeTtlMs: config.cacheNegativeTtlMs,
+    metrics: new CacheMetrics(registry),
+    log,
+  });
+  const storageStats = new StorageStats(
+    registry,
+    { postgresql: () => postgresTableStats(stores.pg), mongodb: () => mongoCollectionStats(stores.mongo) },
+    log,
+  );
   const server = createGrpcServer({
     maxMessageBytes: config.maxMessageBytes,
     interceptors: [observeCalls(new GrpcMetrics(registry), log)],
@@ -67,8 +105,15 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const unary = createUnary(log);
 
   const pageTokens = new PageTokens(config.pageTokenSecret);
+  const paymentProvider = overrides.paymentProvider ?? localPaymentProvider();
 
-  const users = new UserService(stores.pg.em, overrides.passwordHasher ?? argon2idHasher());
+  const users = new UserService(stores.pg.em, overrides.passwordHasher ?? argon2idHasher(), pageTokens);
+  const catalogItems = new CatalogItemService(stores.pg.em, pageTokens);
+  const lessons = new LessonService(stores.pg.em, pageTokens);
+  const enrollments = new EnrollmentService(stores.pg.em, paymentProvider, pageTokens);
+  const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens);
+  const audit = new AuditService(stores.pg.em, pageTokens);
+
   const ingest = new EventIngest(stores.mongo.em, postgresEventContext(stores.pg.em), config.analyticsEventTtlDays);
   const recorder = new EventRecorder(ingest, log, registry);
   const rollups = new RollupJob(
@@ -93,6 +138,10 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const analytics = new AnalyticsService(stores.mongo.em, ingest, rollups);
   const services: [ServiceDefinition, object][] = [
     [UserServiceService, userHandlers(unary, users)],
+    [CatalogServiceService, catalogHandlers(unary, catalogItems, lessons)],
+    [EnrollmentServiceService, enrollmentHandlers(unary, enrollments)],
+    [PaymentServiceService, paymentHandlers(unary, payments)],
+    [AuditServiceService, auditHandlers(unary, audit)],
     [ForumServiceService, forumHandlers(unary, forum)],
     [AnalyticsServiceService, analyticsHandlers(unary, analytics)],
   ];
@@ -116,12 +165,14 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     const address = metricsServer.address();
     const metricsPort = typeof address === 'object' && address ? address.port : config.metricsPort;
     await health.start();
+    storageStats.start(config.storageStatsIntervalMs);
     rollups.start();
     log.info({ grpcPort, metricsPort, health: health.status }, 'campus-data serving');
     return {
       grpcPort,
       metricsPort,
       stores,
+      cache,
       health,
       registry,
       log,
@@ -132,6 +183,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         await rollups.stop();
         await recorder.drain();
         await new Promise((resolve) => metricsServer?.close(resolve));
+        await storageStats.stop();
+        cache.close();
+        for (const stop of uninstrument) stop();
         if (!overrides.stores) await stores.close();
         log.info({ how }, 'campus-data stopped');
       },
@@ -139,6 +193,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   } catch (err) {
     server.forceShutdown();
     metricsServer?.close();
+    await storageStats.stop();
+    cache.close();
+    for (const stop of uninstrument) stop();
     if (!overrides.stores) await stores.close();
     throw err;
   }

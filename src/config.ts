@@ -9,6 +9,8 @@ export interface Config {
   readonly metricsPort: number;
   /** PostgreSQL URL; undefined means "start an embedded PostgreSQL". */
   readonly databaseUrl: string | undefined;
+  /** PostgreSQL read replicas (comma-separated URLs); empty for none. */
+  readonly databaseReplicaUrls: readonly string[];
   /** MongoDB URL; undefined means "start an in-process MongoDB-wire server". */
   readonly mongoUrl: string | undefined;
   /** MongoDB database name (the URL's path wins when it has one). */
@@ -27,6 +29,16 @@ export interface Config {
   readonly maxMessageBytes: number;
   /** Signs page tokens; set the same value on every replica. */
   readonly pageTokenSecret: string;
+  /**
+   * TTL of a cached value (±10% jitter). Also the longest a value can stay
+   * stale when an invalidation was lost (Redis down and this process gone
+   * before it could replay it).
+   */
+  readonly cacheTtlMs: number;
+  /** TTL of a cached NOT_FOUND. */
+  readonly cacheNegativeTtlMs: number;
+  /** How often table and collection sizes are read for the storage gauges. */
+  readonly storageStatsIntervalMs: number;
   /** Raw analytics events expire this many days after they occurred; rollups are kept. */
   readonly analyticsEventTtlDays: number;
   /** How often the daily rollups are recomputed from new events; 0 turns the job off. */
@@ -52,6 +64,7 @@ export function loadConfig(env: Env = process.env): Config {
     grpcHost: read.string('GRPC_HOST', '0.0.0.0'),
     metricsPort: read.port('METRICS_PORT', 9464),
     databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseReplicaUrls: read.urls('DATABASE_REPLICA_URLS', ['postgres:', 'postgresql:']),
     mongoUrl: read.url('MONGO_URL', ['mongodb:', 'mongodb+srv:']),
     mongoDbName: read.string('MONGO_DB', 'campus'),
     redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
@@ -63,6 +76,9 @@ export function loadConfig(env: Env = process.env): Config {
     redisCommandTimeoutMs: read.int('REDIS_COMMAND_TIMEOUT_MS', 250, 1, 60_000),
     maxMessageBytes: read.int('GRPC_MAX_MESSAGE_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     pageTokenSecret: read.string('PAGE_TOKEN_SECRET', 'campus-data-development-page-tokens'),
+    cacheTtlMs: read.int('CACHE_TTL_MS', 300_000, 1_000, 900_000),
+    cacheNegativeTtlMs: read.int('CACHE_NEGATIVE_TTL_MS', 30_000, 100, 300_000),
+    storageStatsIntervalMs: read.int('STORAGE_STATS_INTERVAL_MS', 60_000, 1_000, 86_400_000),
     analyticsEventTtlDays: read.int('ANALYTICS_EVENT_TTL_DAYS', 180, 1, 3650),
     analyticsRollupIntervalMs: read.int('ANALYTICS_ROLLUP_INTERVAL_MS', 60_000, 0, 86_400_000),
     analyticsRollupLookbackDays: read.int('ANALYTICS_ROLLUP_LOOKBACK_DAYS', 2, 1, 3650),
@@ -108,6 +124,16 @@ class EnvReader {
       throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
     }
     return value;
+  }
+
+  urls(name: string, protocols: readonly string[]): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    return value.split(',').map((part, i) => {
+      const url = new EnvReader({ [`${name}[${i}]`]: part }).url(`${name}[${i}]`, protocols);
+      if (url === undefined) throw new ConfigError(`${name} has an empty entry at position ${i}`);
+      return url;
+    });
   }
 
   oneOf<const T extends string>(name: string, allowed: readonly T[], fallback: T): T {

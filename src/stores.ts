@@ -27,11 +27,18 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
   try {
     const databaseUrl = config.databaseUrl ?? (await embed(startEmbeddedPostgres(config.dataDir, log), embedded)).url;
     const mongoUrl = config.mongoUrl ?? (await embed(startEmbeddedMongo(), embedded)).url;
-    const [pg, mongo, cache] = await Promise.all([
-      openPostgres({ url: databaseUrl, statementTimeoutMs: config.statementTimeoutMs }),
+    const opened = await Promise.allSettled([
+      openPostgres({ url: databaseUrl, replicaUrls: config.databaseReplicaUrls, statementTimeoutMs: config.statementTimeoutMs }),
       openMongo({ url: mongoUrl, dbName: config.mongoDbName }),
       openCache({ redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.redisCommandTimeoutMs }, log),
     ]);
+    const [pgResult, mongoResult, cacheResult] = opened;
+    if (pgResult.status === 'rejected' || mongoResult.status === 'rejected' || cacheResult.status === 'rejected') {
+      // Close whatever did open before giving up, so nothing keeps the process alive.
+      await Promise.allSettled(opened.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+      throw (opened.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
+    }
+    const [pg, mongo, cache] = [pgResult.value, mongoResult.value, cacheResult.value];
     log.info(
       {
         postgres: config.databaseUrl ? 'external' : `embedded (${config.dataDir}/postgres)`,

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { AuditEntryRepository } from './audit-entry.repository.js';
 
 /**
  * One fact of the audit trail. Append-only: the database itself refuses
@@ -9,6 +10,7 @@ const REFUSE = "raise exception 'audit_log is append-only: % refused', tg_op usi
 
 export const AuditEntrySchema = defineEntity({
   name: 'AuditEntry',
+  repository: () => AuditEntryRepository,
   tableName: 'audit_log',
   properties: {
     id: p.uuid().primary(),

@@ -1,6 +1,7 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { EnrollmentSchema } from '../enrollment/enrollment.entity.js';
 import { UserSchema } from '../identity/user.entity.js';
+import { PaymentRepository } from './payment.repository.js';
 
 export const PAYMENT_STATUSES = ['pending', 'succeeded', 'refunded', 'failed'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
@@ -8,6 +9,7 @@ export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 /** Money taken (or attempted) for an enrollment, in minor units. */
 export const PaymentSchema = defineEntity({
   name: 'Payment',
+  repository: () => PaymentRepository,
   tableName: 'payments',
   properties: {
     id: p.uuid().primary(),

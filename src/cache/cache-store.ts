@@ -2,6 +2,13 @@
  * The few key-value operations the cache layer needs, so that the service runs
  * on Redis or, with no Redis at hand, on an in-process map with the same TTL
  * semantics. Every write carries a TTL: nothing of ours lives forever.
+ *
+ * `get`, `mget`, `set` and `del` are plain primitives (sessions use them).
+ * `readVersioned`, `setIfUnchanged` and `invalidate` carry the generation
+ * protocol that keeps a reader from writing back a value that a writer
+ * invalidated while the reader was loading it: every key has a companion
+ * generation key; `invalidate` moves it; a reader remembers the generation it
+ * saw before loading and writes only if it is still the same (atomically).
  */
 export interface CacheStore {
   readonly backend: 'redis' | 'memory';
@@ -9,7 +16,44 @@ export interface CacheStore {
   mget(keys: readonly string[]): Promise<(string | null)[]>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   del(keys: readonly string[]): Promise<void>;
+  /** Values of `keys` with the generation token of each, read together (one round trip). */
+  readVersioned(keys: readonly string[]): Promise<VersionedRead[]>;
+  /**
+   * Writes each entry only if its key's generation still equals `token`;
+   * one boolean per entry, true when written. Atomic per key.
+   */
+  setIfUnchanged(entries: readonly ConditionalSet[]): Promise<boolean[]>;
+  /**
+   * Deletes the values and gives each key a new generation that lives
+   * `generationTtlMs`, so a load that started before cannot write back.
+   */
+  invalidate(keys: readonly string[], generationTtlMs: number): Promise<void>;
   /** True when the store answers right now. */
   ping(): Promise<boolean>;
+  /** Calls `listener` whenever the store becomes usable again after an outage. */
+  onReady(listener: () => void): void;
   close(): Promise<void>;
+}
+
+export interface VersionedRead {
+  readonly value: string | null;
+  /** The generation seen; `''` when the key has none. */
+  readonly token: string;
+}
+
+export interface ConditionalSet {
+  readonly key: string;
+  readonly value: string;
+  readonly ttlMs: number;
+  readonly token: string;
+}
+
+/** The companion key that holds a key's generation (same Redis Cluster slot when the key has a hash tag). */
+export function generationKey(key: string): string {
+  return `${key}:gen`;
+}
+
+/** A fresh generation token: unique, so a generation that expired and came back can never match an old one. */
+export function newGenerationToken(): string {
+  return `${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
 }

@@ -1,14 +1,24 @@
-import type { CacheStore } from './cache-store.js';
+import { type CacheStore, type ConditionalSet, newGenerationToken, type VersionedRead } from './cache-store.js';
 
 interface Entry {
   readonly value: string;
   readonly expiresAt: number;
 }
 
-/** In-process stand-in for Redis: same TTL semantics, bounded size. */
+/**
+ * In-process stand-in for Redis: same TTL and generation semantics, bounded
+ * size. Each operation runs to completion without yielding, which makes the
+ * conditional set as atomic here as the Lua script makes it on Redis.
+ */
 export class MemoryStore implements CacheStore {
   readonly backend = 'memory';
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Generations apart from values: evicting a generation early could let a
+   * load that began before an invalidation write back. They expire on their
+   * own; expired ones are swept when there are many.
+   */
+  private readonly generations = new Map<string, Entry>();
 
   constructor(private readonly maxEntries = 100_000) {}
 
@@ -21,6 +31,62 @@ export class MemoryStore implements CacheStore {
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
+    this.write(key, value, ttlMs);
+  }
+
+  async del(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.entries.delete(key);
+  }
+
+  async readVersioned(keys: readonly string[]): Promise<VersionedRead[]> {
+    return keys.map((key) => ({ value: this.read(key), token: this.generation(key) }));
+  }
+
+  async setIfUnchanged(entries: readonly ConditionalSet[]): Promise<boolean[]> {
+    return entries.map(({ key, value, ttlMs, token }) => {
+      if (this.generation(key) !== token) return false;
+      this.write(key, value, ttlMs);
+      return true;
+    });
+  }
+
+  async invalidate(keys: readonly string[], generationTtlMs: number): Promise<void> {
+    for (const key of keys) {
+      if (this.generations.size >= this.maxEntries) this.sweepGenerations();
+      this.generations.set(key, { value: newGenerationToken(), expiresAt: Date.now() + generationTtlMs });
+      this.entries.delete(key);
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  onReady(): void {
+    // Never unavailable.
+  }
+
+  async close(): Promise<void> {
+    this.entries.clear();
+    this.generations.clear();
+  }
+
+  private generation(key: string): string {
+    const entry = this.generations.get(key);
+    if (entry === undefined) return '';
+    if (entry.expiresAt <= Date.now()) {
+      this.generations.delete(key);
+      return '';
+    }
+    return entry.value;
+  }
+
+  private sweepGenerations(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.generations) if (entry.expiresAt <= now) this.generations.delete(key);
+  }
+
+  private write(key: string, value: string, ttlMs: number): void {
     if (this.entries.size >= this.maxEntries && !this.entries.has(key)) {
       // Map iteration order is insertion order: drop the oldest entry.
       const oldest = this.entries.keys().next();
@@ -28,18 +94,6 @@ export class MemoryStore implements CacheStore {
     }
     this.entries.delete(key);
     this.entries.set(key, { value, expiresAt: Date.now() + ttlMs });
-  }
-
-  async del(keys: readonly string[]): Promise<void> {
-    for (const key of keys) this.entries.delete(key);
-  }
-
-  async ping(): Promise<boolean> {
-    return true;
-  }
-
-  async close(): Promise<void> {
-    this.entries.clear();
   }
 
   private read(key: string): string | null {

@@ -26,7 +26,8 @@ export function mongoOptions(settings: MongoSettings, root: () => EntityManager)
     allowGlobalContext: false,
     discovery: { warnWhenNoEntities: false },
     ensureIndexes: false,
-    driverOptions: { serverSelectionTimeoutMS: 5_000, connectTimeoutMS: 5_000 },
+    // monitorCommands feeds db_client_operation_duration_seconds; events are only built while someone listens.
+    driverOptions: { serverSelectionTimeoutMS: 5_000, connectTimeoutMS: 5_000, monitorCommands: true },
   });
 }
 

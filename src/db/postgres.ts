@@ -26,6 +26,8 @@ export const postgresEntities = [
 
 export interface PostgresSettings {
   readonly url: string;
+  /** Read replicas: reads outside a transaction may go there (they can lag the primary). */
+  readonly replicaUrls?: readonly string[];
   /** Upper bound on any one statement, in ms. */
   readonly statementTimeoutMs: number;
   readonly poolMax?: number;
@@ -42,6 +44,7 @@ export type PostgresOrm = MikroORM;
 export function postgresOptions(settings: PostgresSettings, root: () => EntityManager): Options {
   return defineConfig({
     clientUrl: settings.url,
+    replicas: settings.replicaUrls?.map((clientUrl) => ({ clientUrl })),
     entities: postgresEntities,
     extensions: [Migrator],
     contextName: 'pg',

@@ -1,6 +1,7 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { CatalogItemSchema } from '../catalog/catalog-item.entity.js';
 import { UserSchema } from '../identity/user.entity.js';
+import { EnrollmentRepository } from './enrollment.repository.js';
 
 export const ENROLLMENT_STATUSES = ['active', 'completed', 'cancelled'] as const;
 export type EnrollmentStatus = (typeof ENROLLMENT_STATUSES)[number];
@@ -8,6 +9,7 @@ export type EnrollmentStatus = (typeof ENROLLMENT_STATUSES)[number];
 /** A user's access to a catalog item; one per (user, item). */
 export const EnrollmentSchema = defineEntity({
   name: 'Enrollment',
+  repository: () => EnrollmentRepository,
   tableName: 'enrollments',
   properties: {
     id: p.uuid().primary(),

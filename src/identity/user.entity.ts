@@ -25,6 +25,11 @@ export const UserSchema = defineEntity({
     deleteTime: p.datetime().nullable(),
     version: p.integer().version(),
   },
+  indexes: [
+    // Keyset pages of ListUsers: (filter..., sort key, id), scanned backwards for newest first.
+    { name: 'users_create_time_idx', properties: ['createTime', 'id'] },
+    { name: 'users_role_create_time_idx', properties: ['role', 'createTime', 'id'] },
+  ],
 });
 
 export type User = InferEntity<typeof UserSchema>;

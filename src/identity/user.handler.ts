@@ -2,7 +2,7 @@ import { Role, type User as UserMessage, type UserServiceServer } from '../../ge
 import { etagOf } from '../errors/etag.js';
 import type { Unary } from '../server/unary.js';
 import type { User, UserRole } from './user.entity.js';
-import type { UserService } from './user.service.js';
+import type { RoleInput, UserService } from './user.service.js';
 
 /** campus.identity.v1.UserService: proto in, use case, proto out. */
 export function userHandlers(unary: Unary, users: UserService): UserServiceServer {
@@ -18,6 +18,28 @@ export function userHandlers(unary: Unary, users: UserService): UserServiceServe
       ),
     ),
     getUser: unary(async (req) => toMessage(await users.get(req.id))),
+    batchGetUsers: unary(async (req) => ({ users: (await users.batchGet(req.ids)).map(toMessage) })),
+    listUsers: unary(async (req) => {
+      const page = await users.list({ pageSize: req.pageSize, pageToken: req.pageToken, role: roleInputFromProto(req.role) });
+      return { users: page.users.map(toMessage), nextPageToken: page.nextPageToken };
+    }),
+    updateUser: unary(async (req, ctx) =>
+      toMessage(
+        await users.update({
+          id: req.user?.id ?? '',
+          etag: req.user?.etag ?? '',
+          updateMask: req.updateMask ?? [],
+          name: req.user?.name ?? '',
+          email: req.user?.email ?? '',
+          role: roleInputFromProto(req.user?.role ?? Role.ROLE_UNSPECIFIED),
+          actor: ctx.principal.id,
+        }),
+      ),
+    ),
+    deleteUser: unary(async (req, ctx) => {
+      await users.delete({ id: req.id, etag: req.etag, actor: ctx.principal.id });
+      return {};
+    }),
   };
 }
 
@@ -40,6 +62,11 @@ export function roleFromProto(role: Role): UserRole | undefined {
     default:
       return undefined;
   }
+}
+
+/** For filters and updates: unspecified is null (not set), an unknown number undefined (invalid). */
+export function roleInputFromProto(role: Role): RoleInput {
+  return role === Role.ROLE_UNSPECIFIED ? null : roleFromProto(role);
 }
 
 export function toMessage(user: User): UserMessage {

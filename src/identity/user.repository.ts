@@ -1,13 +1,45 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
-import type { User } from './user.entity.js';
+import type { User, UserRole } from './user.entity.js';
 
+/** Where a ListUsers page starts: after the user with this create_time and id. */
+export interface UserPosition {
+  readonly createTime: Date;
+  readonly id: string;
+}
+
+/**
+ * The queries of users. Deleted users (delete_time set) keep their row for
+ * history but are invisible here: every read filters them out.
+ */
 export class UserRepository extends EntityRepository<User> {
-  /** Point read by primary key; undefined when no such user. */
+  /** Point read by primary key; null when no such user, or it was deleted. */
   async findById(id: string): Promise<User | null> {
-    return this.findOne({ id });
+    return this.findOne({ id, deleteTime: null });
   }
 
+  /** The live users among `ids` (any order, each at most once). */
+  async findByIds(ids: readonly string[]): Promise<User[]> {
+    if (ids.length === 0) return [];
+    return this.find({ id: { $in: [...new Set(ids)] }, deleteTime: null });
+  }
+
+  /** The live user whose email matches case-insensitively, if any. */
   async findByEmail(email: string): Promise<User | null> {
-    return this.findOne({ emailKey: email.toLowerCase() });
+    return this.findOne({ emailKey: email.toLowerCase(), deleteTime: null });
+  }
+
+  /**
+   * Up to `limit` live users, newest first (create_time desc, id desc),
+   * strictly after `after`. The row comparison matches the
+   * (role?, create_time, id) indexes, so a page is one index range scan.
+   */
+  async listNewestFirst(query: { role: UserRole | undefined; after: UserPosition | undefined; limit: number }): Promise<User[]> {
+    const qb = this.createQueryBuilder('u').where({ deleteTime: null });
+    if (query.role !== undefined) qb.andWhere({ role: query.role });
+    if (query.after) qb.andWhere('(u.create_time, u.id) < (?, ?)', [query.after.createTime, query.after.id]);
+    return qb
+      .orderBy([{ createTime: 'desc' }, { id: 'desc' }])
+      .limit(query.limit)
+      .getResultList();
   }
 }

@@ -1,10 +1,17 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { v7 as uuidv7 } from 'uuid';
-import { alreadyExists, notFound } from '../errors/domain-error.js';
+import { diffOf, recordAudit } from '../audit/audit-log.js';
+import { transactional } from '../db/transaction.js';
+import { alreadyExists, DomainError, notFound } from '../errors/domain-error.js';
+import { checkEtag } from '../errors/etag.js';
+import { pageSize } from '../pagination/page-size.js';
+import type { PageTokens } from '../pagination/page-token.js';
 import { FieldChecks } from '../validation/field-checks.js';
+import { maskedFields } from '../validation/field-mask.js';
 import type { PasswordHasher } from './password-hasher.js';
 import { type User, type UserRole, UserSchema } from './user.entity.js';
+import type { UserPosition } from './user.repository.js';
 
 export interface CreateUser {
   readonly name: string;
@@ -12,6 +19,57 @@ export interface CreateUser {
   readonly role: UserRole | undefined;
   readonly password: string;
 }
+
+/**
+ * A role as a request carries it: null when not set (ROLE_UNSPECIFIED),
+ * undefined when it is no known role (invalid).
+ */
+export type RoleInput = UserRole | null | undefined;
+
+export interface UpdateUser {
+  readonly id: string;
+  /** The etag the caller read; empty skips the check. */
+  readonly etag: string;
+  /** Paths to change; empty means every updatable field that is set. */
+  readonly updateMask: readonly string[];
+  readonly name: string;
+  readonly email: string;
+  readonly role: RoleInput;
+  /** Who asks, for the audit trail. */
+  readonly actor: string;
+}
+
+export interface DeleteUser {
+  readonly id: string;
+  /** The etag the caller read; empty skips the check. */
+  readonly etag: string;
+  /** Who asks, for the audit trail. */
+  readonly actor: string;
+}
+
+export interface ListUsers {
+  readonly pageSize: number;
+  readonly pageToken: string;
+  /** Only this role; null for every role. */
+  readonly role: RoleInput;
+}
+
+export interface UserPage {
+  readonly users: User[];
+  /** Empty on the last page. */
+  readonly nextPageToken: string;
+}
+
+export const UPDATABLE_USER_FIELDS = ['name', 'email', 'role'] as const;
+type UpdatableUserField = (typeof UPDATABLE_USER_FIELDS)[number];
+
+export const BATCH_GET_MAX_IDS = 1000;
+
+/**
+ * What a deleted user's password hash becomes: not an argon2 encoding, so no
+ * password can ever verify against it.
+ */
+export const UNUSABLE_PASSWORD_HASH = '!deleted';
 
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 1024;
@@ -22,6 +80,7 @@ export class UserService {
     /** The request-scoped PostgreSQL EntityManager. */
     private readonly em: EntityManager,
     private readonly passwords: PasswordHasher,
+    private readonly pageTokens: PageTokens,
   ) {}
 
   private get users() {
@@ -79,6 +138,148 @@ export class UserService {
     if (!user) throw notFound('User', id);
     return user;
   }
+
+  /** The users of `ids` in that order (duplicates repeated); NOT_FOUND names the first missing id. */
+  async batchGet(ids: readonly string[]): Promise<User[]> {
+    const checks = new FieldChecks().check(
+      ids.length <= BATCH_GET_MAX_IDS,
+      'ids',
+      'TOO_MANY',
+      `ids must name at most ${BATCH_GET_MAX_IDS} users`,
+    );
+    if (checks.ok) {
+      for (const [i, id] of ids.entries()) checks.uuid(id, `ids[${i}]`);
+    }
+    checks.throwIfAny();
+    const found = new Map((await this.users.findByIds(ids)).map((u) => [u.id, u]));
+    return ids.map((id) => {
+      const user = found.get(id.toLowerCase());
+      if (!user) throw notFound('User', id);
+      return user;
+    });
+  }
+
+  /** One page of live users, newest first, optionally of one role. */
+  async list(input: ListUsers): Promise<UserPage> {
+    const checks = new FieldChecks();
+    const size = pageSize(input.pageSize, checks);
+    checks.check(input.role !== undefined, 'role', 'INVALID_ENUM', 'role is not a known role');
+    checks.throwIfAny();
+    const role = input.role ?? undefined;
+    // Binds tokens to this filter and order: a token of another query is refused.
+    const query = `ListUsers role=${role ?? '*'} order=create_time desc,id desc`;
+    const after = positionOf(this.pageTokens.decode(input.pageToken, query));
+    const rows = await this.users.listNewestFirst({ role, after, limit: size + 1 });
+    const users = rows.slice(0, size);
+    const last = users.at(-1);
+    const nextPageToken = rows.length > size && last ? this.pageTokens.encode(query, [last.createTime.toISOString(), last.id]) : '';
+    return { users, nextPageToken };
+  }
+
+  /**
+   * Changes the masked fields in one transaction, with their audit entries:
+   * `user.role_changed` with the roles before and after, `user.updated` with
+   * the names of the other changed fields only (their values are personal data).
+   */
+  async update(input: UpdateUser): Promise<User> {
+    const checks = new FieldChecks().uuid(input.id, 'user.id');
+    const fields =
+      input.updateMask.length > 0
+        ? maskedFields(input.updateMask, UPDATABLE_USER_FIELDS, checks)
+        : new Set(UPDATABLE_USER_FIELDS.filter((f) => isSet(input, f)));
+    if (fields.has('name')) checks.text(input.name, 'user.name', { max: 200 });
+    if (fields.has('email')) checks.email(input.email, 'user.email');
+    if (fields.has('role')) {
+      checks
+        .check(input.role !== null, 'user.role', 'FIELD_REQUIRED', 'user.role is required')
+        .check(input.role !== undefined, 'user.role', 'INVALID_ENUM', 'user.role is not a known role');
+    }
+    checks.throwIfAny();
+
+    try {
+      return await transactional(this.em, async (tx) => {
+        const users = tx.getRepository(UserSchema);
+        const user = await users.findById(input.id);
+        if (!user) throw notFound('User', input.id);
+        checkEtag(user.version, input.etag, 'User');
+        const before = { name: user.name, email: user.email, role: user.role };
+        if (fields.has('name')) user.name = input.name.trim();
+        if (fields.has('email')) {
+          const email = input.email.trim();
+          const emailKey = email.toLowerCase();
+          if (emailKey !== user.emailKey && (await users.findByEmail(emailKey))) throw emailTaken();
+          user.email = email;
+          user.emailKey = emailKey;
+        }
+        if (fields.has('role') && input.role) user.role = input.role;
+
+        const roleDiff = diffOf<typeof before>(before, user, ['role']);
+        if (Object.keys(roleDiff).length > 0) {
+          recordAudit(tx, { actor: input.actor, action: 'user.role_changed', entityType: 'user', entityId: user.id, diff: roleDiff });
+        }
+        const changed = Object.keys(diffOf<typeof before>(before, user, ['name', 'email']));
+        if (changed.length > 0) {
+          recordAudit(tx, { actor: input.actor, action: 'user.updated', entityType: 'user', entityId: user.id, diff: { fields: changed } });
+        }
+        return user;
+      });
+    } catch (err) {
+      // Two users taking one email at once: the unique index decides.
+      if (err instanceof UniqueConstraintViolationException) throw emailTaken();
+      throw err;
+    }
+  }
+
+  /**
+   * Erases the user's personal data and marks the row deleted. The row stays
+   * so enrollments and payments keep their reference; from now on the user
+   * is NOT_FOUND everywhere and the email is free to be registered again.
+   */
+  async delete(input: DeleteUser): Promise<void> {
+    new FieldChecks().uuid(input.id, 'id').throwIfAny();
+    await transactional(this.em, async (tx) => {
+      const user = await tx.getRepository(UserSchema).findById(input.id);
+      if (!user) throw notFound('User', input.id);
+      checkEtag(user.version, input.etag, 'User');
+      const placeholder = erasedEmail(user.id);
+      user.name = '';
+      user.email = placeholder;
+      user.emailKey = placeholder;
+      user.passwordHash = UNUSABLE_PASSWORD_HASH;
+      user.deleteTime = new Date();
+      recordAudit(tx, { actor: input.actor, action: 'user.deleted', entityType: 'user', entityId: user.id });
+    });
+  }
+}
+
+/**
+ * The email of a deleted user: no personal data, unique per user so the
+ * unique index on email_key still holds, and in the reserved `.invalid`
+ * domain so nothing is ever sent there.
+ */
+export function erasedEmail(id: string): string {
+  return `deleted+${id}@invalid`;
+}
+
+/** AIP-134: without a mask, a field counts when it is set to a non-default value. */
+function isSet(input: UpdateUser, field: UpdatableUserField): boolean {
+  return field === 'role' ? input.role !== null : input[field] !== '';
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The position a (signature-checked) token carries, or INVALID_ARGUMENT if it has no valid shape. */
+function positionOf(key: readonly unknown[] | undefined): UserPosition | undefined {
+  if (key === undefined) return undefined;
+  const [time, id] = key;
+  const createTime = typeof time === 'string' ? new Date(time) : undefined;
+  if (key.length !== 2 || !createTime || Number.isNaN(createTime.getTime()) || typeof id !== 'string' || !UUID.test(id)) {
+    const description = 'page_token is not a token this service issued';
+    throw new DomainError('INVALID_ARGUMENT', 'INVALID_PAGE_TOKEN', description, {
+      fieldViolations: [{ field: 'page_token', reason: 'INVALID_PAGE_TOKEN', description }],
+    });
+  }
+  return { createTime, id };
 }
 
 function emailTaken() {

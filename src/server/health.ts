@@ -1,4 +1,4 @@
-import type { Server } from '@grpc/grpc-js';
+import type { Server, ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from '../logger.js';
 
@@ -19,6 +19,7 @@ export class Health {
   private timer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
   private current: ServingStatus = 'NOT_SERVING';
+  private readonly watchCalls = new Set<ServerWritableStream<unknown, unknown>>();
 
   constructor(
     private readonly services: readonly string[],
@@ -28,8 +29,22 @@ export class Health {
     this.impl = new HealthImplementation(Object.fromEntries(['', ...services].map((s) => [s, 'NOT_SERVING' as const])));
   }
 
+  /** Registers the library's Check and Watch, keeping hold of open Watch streams. */
   addToServer(server: Server): void {
-    this.impl.addToServer(server);
+    const track: Pick<Server, 'addService'> = {
+      addService: (definition, handlers: UntypedServiceImplementation) => {
+        const watch = handlers.watch as (call: ServerWritableStream<unknown, unknown>) => void;
+        server.addService(definition, {
+          ...handlers,
+          watch: (call: ServerWritableStream<unknown, unknown>) => {
+            this.watchCalls.add(call);
+            call.on('cancelled', () => this.watchCalls.delete(call));
+            watch(call);
+          },
+        });
+      },
+    };
+    this.impl.addToServer(track as Server);
   }
 
   get status(): ServingStatus {
@@ -43,11 +58,17 @@ export class Health {
     this.timer.unref();
   }
 
-  /** Marks everything NOT_SERVING; nothing turns it back. */
+  /**
+   * Marks everything NOT_SERVING; nothing turns it back. Watch streams get the
+   * NOT_SERVING update and are then ended: an open Watch would otherwise hold
+   * graceful shutdown until the grace period runs out.
+   */
   enterShutdown(): void {
     this.shuttingDown = true;
     if (this.timer) clearInterval(this.timer);
     this.set('NOT_SERVING');
+    for (const call of this.watchCalls) call.end();
+    this.watchCalls.clear();
   }
 
   async refresh(): Promise<void> {

@@ -1,0 +1,139 @@
+import { LockMode } from '@mikro-orm/core';
+import { EntityRepository, raw } from '@mikro-orm/postgresql';
+import { EnrollmentSchema } from '../enrollment/enrollment.entity.js';
+import type { CatalogItem } from './catalog-item.entity.js';
+
+/** The sort keys ListCatalogItems offers; each has a (key, id) index, alone and after each filter. */
+export type CatalogItemSortKey = 'createTime' | 'title' | 'priceAmount';
+
+/** Where the previous page ended: the sort key and id of its last row. */
+export interface CatalogItemCursor {
+  readonly key: Date | string | bigint;
+  readonly id: string;
+}
+
+export interface CatalogItemListQuery {
+  readonly published: boolean | undefined;
+  readonly instructorId: string | undefined;
+  readonly sort: CatalogItemSortKey;
+  readonly direction: 'asc' | 'desc';
+  readonly after: CatalogItemCursor | undefined;
+  readonly limit: number;
+}
+
+/** Where the previous search page ended: rank (ts_rank as float8, exact) and id of its last row. */
+export interface SearchCursor {
+  readonly rank: number;
+  readonly id: string;
+}
+
+export interface SearchHit {
+  readonly item: CatalogItem;
+  readonly rank: number;
+}
+
+const SORT_COLUMNS: Record<CatalogItemSortKey, { column: string; cast: string }> = {
+  createTime: { column: 'create_time', cast: 'timestamptz' },
+  title: { column: 'title', cast: 'text' },
+  priceAmount: { column: 'price_amount', cast: 'bigint' },
+};
+
+// Every column but the lazy `search` tsvector, which no read ever needs.
+const COLUMNS = [
+  'id',
+  'title',
+  'description',
+  'price_amount',
+  'currency',
+  'published',
+  'instructor_id',
+  'create_time',
+  'update_time',
+  'version',
+];
+
+/**
+ * The queries of catalog items. Reads select every column but the lazy
+ * `search` tsvector. `findById` and `findByIds` are the read paths a cache
+ * may wrap.
+ */
+export class CatalogItemRepository extends EntityRepository<CatalogItem> {
+  /** Point read by primary key: one select, no relation loaded. Null when no such item. */
+  async findById(id: string): Promise<CatalogItem | null> {
+    return this.findOne({ id });
+  }
+
+  /** The items with these ids that exist, in no particular order, in one query. */
+  async findByIds(ids: readonly string[]): Promise<CatalogItem[]> {
+    if (ids.length === 0) return [];
+    return this.find({ id: { $in: [...new Set(ids)] } });
+  }
+
+  /** Reads the item and locks its row until the transaction ends (publication and deletion rules). */
+  async findByIdForUpdate(id: string): Promise<CatalogItem | null> {
+    return this.findOne({ id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+  }
+
+  /**
+   * One keyset page, shaped for the (filter, key, id) indexes:
+   * `where [published = ?] [and instructor_id = ?] and (key, id) < (?, ?)
+   * order by key desc, id desc limit n` (`>` and `asc` when ascending).
+   */
+  async list(query: CatalogItemListQuery): Promise<CatalogItem[]> {
+    const { column, cast } = SORT_COLUMNS[query.sort];
+    const after = query.after;
+    const where = {
+      ...(query.published === undefined ? {} : { published: query.published }),
+      ...(query.instructorId === undefined ? {} : { instructor: query.instructorId }),
+      ...(after === undefined
+        ? {}
+        : {
+            [raw(
+              (alias: string) => `(${alias}.${column}, ${alias}.id) ${query.direction === 'desc' ? '<' : '>'} (?::${cast}, ?::uuid)`,
+              [keyParam(after.key), after.id],
+            )]: [],
+          }),
+    };
+    return this.find(where, {
+      orderBy: [{ [query.sort]: query.direction }, { id: query.direction }],
+      limit: query.limit,
+    });
+  }
+
+  /**
+   * Published items matching a web-search query (English), best first: by
+   * ts_rank over the weighted `search` tsvector (GIN-indexed), then id, both
+   * descending. The rank is computed as float8 so the cursor holds it exactly.
+   */
+  async search(text: string, after: SearchCursor | undefined, limit: number): Promise<SearchHit[]> {
+    const params: unknown[] = [text];
+    let keyset = '';
+    if (after !== undefined) {
+      keyset = 'and (ts_rank(c.search, q.query)::float8, c.id) < (?::float8, ?::uuid)';
+      params.push(after.rank, after.id);
+    }
+    params.push(limit);
+    const rows = await this.getEntityManager().execute<Record<string, unknown>[]>(
+      `select ${COLUMNS.map((col) => `c.${col}`).join(', ')}, ts_rank(c.search, q.query)::float8 as rank
+         from catalog_items c, websearch_to_tsquery('english', ?) as q(query)
+        where c.published and c.search @@ q.query ${keyset}
+        order by rank desc, c.id desc
+        limit ?`,
+      params,
+    );
+    return rows.map(({ rank, ...row }) => ({
+      item: this.getEntityManager().map(this.entityName, row as never),
+      rank: Number(rank),
+    }));
+  }
+
+  /** Whether anyone is or was enrolled in the item (enrollments are never deleted with it). */
+  async hasEnrollments(id: string): Promise<boolean> {
+    const one = await this.getEntityManager().findOne(EnrollmentSchema, { catalogItem: id }, { fields: ['id'] });
+    return one !== null;
+  }
+}
+
+function keyParam(key: Date | string | bigint): string {
+  return key instanceof Date ? key.toISOString() : String(key);
+}

@@ -1,0 +1,102 @@
+import { LockMode } from '@mikro-orm/core';
+import { EntityRepository } from '@mikro-orm/postgresql';
+import { rawQuery } from '../db/raw-query.js';
+import type { TimeIdPosition } from '../pagination/time-id-keyset.js';
+import type { Enrollment, EnrollmentStatus } from './enrollment.entity.js';
+
+/** What Enroll must know before it writes, read in one statement. */
+export interface EnrollContext {
+  readonly userExists: boolean;
+  /** Undefined when no such catalog item. */
+  readonly item: { readonly published: boolean; readonly priceAmount: bigint; readonly currency: string } | undefined;
+  /** Status of the user's enrollment in the item, if there is one. */
+  readonly existing: EnrollmentStatus | undefined;
+}
+
+/** The enrollment a lesson completion applies to, locked for the transaction. */
+export interface LockedEnrollment {
+  readonly id: string;
+  readonly catalogItemId: string;
+  readonly status: EnrollmentStatus;
+}
+
+export type EnrollmentOwner = { readonly userId: string } | { readonly catalogItemId: string };
+
+export class EnrollmentRepository extends EntityRepository<Enrollment> {
+  async findById(id: string): Promise<Enrollment | null> {
+    return this.findOne({ id });
+  }
+
+  /** Reads and row-locks (FOR UPDATE) an enrollment until the transaction ends. */
+  async lockById(id: string): Promise<Enrollment | null> {
+    return this.findOne({ id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  }
+
+  async enrollContext(userId: string, catalogItemId: string): Promise<EnrollContext> {
+    const [row] = await rawQuery<{
+      user_exists: boolean;
+      item_id: string | null;
+      published: boolean | null;
+      price_amount: string | number | null;
+      currency: string | null;
+      existing: EnrollmentStatus | null;
+    }>(
+      this.getEntityManager(),
+      `select exists(select 1 from users where id = ? and delete_time is null) as user_exists,
+              ci.id as item_id, ci.published, ci.price_amount, ci.currency,
+              (select status from enrollments where user_id = ? and catalog_item_id = ?) as existing
+         from (select 1) as one left join catalog_items ci on ci.id = ?`,
+      [userId, userId, catalogItemId, catalogItemId],
+    );
+    if (!row) throw new Error('enroll context query returned no row');
+    return {
+      userExists: row.user_exists,
+      item:
+        row.item_id === null
+          ? undefined
+          : { published: row.published === true, priceAmount: BigInt(row.price_amount ?? 0), currency: row.currency ?? '' },
+      existing: row.existing ?? undefined,
+    };
+  }
+
+  /**
+   * The user's enrollment in the item that `lessonId` belongs to, row-locked
+   * so that concurrent completions of one enrollment run one after another
+   * (the last of them sees every lesson and completes the enrollment).
+   * Undefined when the lesson is unknown or the user is not enrolled in its item.
+   */
+  async lockForLesson(userId: string, lessonId: string): Promise<LockedEnrollment | undefined> {
+    const [row] = await rawQuery<{ id: string; catalog_item_id: string; status: EnrollmentStatus }>(
+      this.getEntityManager(),
+      `select e.id, e.catalog_item_id, e.status
+         from enrollments e join lessons l on l.catalog_item_id = e.catalog_item_id
+        where l.id = ? and e.user_id = ?
+          for update of e`,
+      [lessonId, userId],
+    );
+    return row && { id: row.id, catalogItemId: row.catalog_item_id, status: row.status };
+  }
+
+  async lessonExists(lessonId: string): Promise<boolean> {
+    const rows = await rawQuery(this.getEntityManager(), 'select 1 from lessons where id = ?', [lessonId]);
+    return rows.length > 0;
+  }
+
+  /** ACTIVE -> COMPLETED on a row this transaction locked. */
+  async markCompleted(id: string, at: Date): Promise<void> {
+    await rawQuery(
+      this.getEntityManager(),
+      `update enrollments set status = 'completed', completed_at = ?, version = version + 1 where id = ? and status = 'active'`,
+      [at, id],
+    );
+  }
+
+  /** One keyset page of a user's or an item's enrollments, newest first; `limit` rows at most. */
+  async page(owner: EnrollmentOwner, after: TimeIdPosition | undefined, limit: number): Promise<Enrollment[]> {
+    const qb = this.createQueryBuilder('e')
+      .select('*')
+      .where('userId' in owner ? { user: owner.userId } : { catalogItem: owner.catalogItemId });
+    if (after) qb.andWhere('(e.enrolled_at, e.id) < (?, ?)', [after.time, after.id]);
+    return qb.orderBy({ enrolledAt: 'desc', id: 'desc' }).limit(limit).getResultList();
+  }
+}

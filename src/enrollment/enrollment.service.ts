@@ -1,0 +1,334 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { v7 as uuidv7 } from 'uuid';
+import { recordAudit } from '../audit/audit-log.js';
+import { callProvider } from '../billing/call-provider.js';
+import { PaymentSchema } from '../billing/payment.entity.js';
+import type { PaymentProvider } from '../billing/payment-provider.js';
+import { refundPayment } from '../billing/refund.js';
+import { transactional } from '../db/transaction.js';
+import { alreadyExists, type DomainError, failedPrecondition, notFound } from '../errors/domain-error.js';
+import { checkEtag } from '../errors/etag.js';
+import { claimRequest } from '../idempotency/idempotency.js';
+import { pageSize } from '../pagination/page-size.js';
+import type { PageTokens } from '../pagination/page-token.js';
+import { decodeTimeIdToken, type Page, timeIdPage } from '../pagination/time-id-keyset.js';
+import { FieldChecks } from '../validation/field-checks.js';
+import { type Enrollment, EnrollmentSchema } from './enrollment.entity.js';
+import type { EnrollmentOwner } from './enrollment.repository.js';
+import { LessonProgressSchema } from './lesson-progress.entity.js';
+import { markCancelled } from './mark-cancelled.js';
+import type { Progress, ProgressReader } from './progress-reader.js';
+
+export interface Enroll {
+  readonly userId: string;
+  readonly catalogItemId: string;
+  readonly requestId: string;
+  /** Who asks; recorded in the audit trail. */
+  readonly actor: string;
+}
+
+export interface ListEnrollments {
+  readonly userId: string;
+  readonly catalogItemId: string;
+  readonly pageSize: number;
+  readonly pageToken: string;
+}
+
+export interface CancelEnrollment {
+  readonly id: string;
+  readonly etag: string;
+  /** Optional; empty for none. */
+  readonly requestId: string;
+  readonly actor: string;
+}
+
+export interface RecordLessonCompletion {
+  readonly userId: string;
+  readonly lessonId: string;
+  readonly actor: string;
+}
+
+const ENROLL = 'campus.enrollment.v1.EnrollmentService/Enroll';
+const CANCEL = 'campus.enrollment.v1.EnrollmentService/CancelEnrollment';
+
+/**
+ * Use cases of enrollments and lesson progress. Knows nothing of gRPC; throws
+ * DomainError. Every write is one method and one transaction, so whatever
+ * must follow a commit (cache invalidation) has one place to go.
+ */
+export class EnrollmentService {
+  private readonly progressReader: ProgressReader;
+
+  constructor(
+    /** The request-scoped PostgreSQL EntityManager. */
+    private readonly em: EntityManager,
+    private readonly provider: PaymentProvider,
+    private readonly tokens: PageTokens,
+    /** Where GetProgress reads; a cache may wrap the default SQL reader. */
+    progressReader?: ProgressReader,
+  ) {
+    this.progressReader = progressReader ?? {
+      progress: (userId, itemId) => this.em.getRepository(LessonProgressSchema).progress(userId, itemId),
+    };
+  }
+
+  private get enrollments() {
+    return this.em.getRepository(EnrollmentSchema);
+  }
+
+  /**
+   * Enrolls the user in a published item and, for a priced one, charges it:
+   * the enrollment, the payment and their audit entries commit together or
+   * not at all. The enrollment row is written before the charge, so a
+   * concurrent duplicate fails on the unique (user, item) index before it is
+   * charged; if anything fails after a charge went through, the charge is
+   * refunded before the error is returned.
+   */
+  async enroll(cmd: Enroll): Promise<Enrollment> {
+    new FieldChecks().uuid(cmd.userId, 'user_id').uuid(cmd.catalogItemId, 'catalog_item_id').uuid(cmd.requestId, 'request_id').throwIfAny();
+    const enrollmentId = uuidv7();
+    return transactional(this.em, async (tx) => {
+      const enrollments = tx.getRepository(EnrollmentSchema);
+      const { replayOf } = await claimRequest(tx, {
+        operation: ENROLL,
+        requestId: cmd.requestId,
+        request: { userId: cmd.userId, catalogItemId: cmd.catalogItemId },
+        resourceId: enrollmentId,
+      });
+      if (replayOf) return mustExist(await enrollments.findById(replayOf), replayOf);
+
+      const context = await enrollments.enrollContext(cmd.userId, cmd.catalogItemId);
+      if (!context.userExists) throw notFound('User', cmd.userId);
+      const item = context.item;
+      if (!item) throw notFound('CatalogItem', cmd.catalogItemId);
+      if (!item.published) {
+        throw failedPrecondition('ITEM_NOT_PUBLISHED', {
+          type: 'PUBLICATION',
+          subject: `catalog_items/${cmd.catalogItemId}`,
+          description: 'the catalog item is not published',
+        });
+      }
+      if (context.existing === 'cancelled') throw enrollmentCancelled(`users/${cmd.userId}/catalog_items/${cmd.catalogItemId}`);
+      if (context.existing) throw alreadyEnrolled();
+
+      const now = new Date();
+      const enrollment = tx.create(EnrollmentSchema, {
+        id: enrollmentId,
+        user: cmd.userId,
+        catalogItem: cmd.catalogItemId,
+        status: 'active',
+        enrolledAt: now,
+      });
+      await flushEnrollment(tx);
+      // Recorded after the enrollment's own insert, so that for a priced item
+      // both audit entries go to the database in one statement with the payment's flush.
+      recordAudit(tx, {
+        actor: cmd.actor,
+        action: 'enrollment.created',
+        entityType: 'enrollment',
+        entityId: enrollmentId,
+        diff: { status: [null, 'active'], user_id: [null, cmd.userId], catalog_item_id: [null, cmd.catalogItemId] },
+      });
+      if (item.priceAmount > 0n) await this.charge(tx, cmd, enrollment, item, now);
+      return enrollment;
+    });
+  }
+
+  /** Charges a priced enrollment and writes its payment; see `enroll`. */
+  private async charge(
+    tx: EntityManager,
+    cmd: Enroll,
+    enrollment: Enrollment,
+    item: { readonly priceAmount: bigint; readonly currency: string },
+    now: Date,
+  ): Promise<void> {
+    const paymentId = uuidv7();
+    const charged = await callProvider(() =>
+      this.provider.charge({
+        paymentId,
+        userId: cmd.userId,
+        amount: item.priceAmount,
+        currency: item.currency,
+        // A retry of the same request (same request_id) is the same charge at the provider.
+        idempotencyKey: `enroll:${cmd.requestId}`,
+      }),
+    );
+    if (charged.status !== 'succeeded') {
+      throw failedPrecondition('PAYMENT_DECLINED', {
+        type: 'PAYMENT',
+        subject: `catalog_items/${cmd.catalogItemId}`,
+        description: 'the payment provider declined the charge',
+      });
+    }
+    tx.create(PaymentSchema, {
+      id: paymentId,
+      user: cmd.userId,
+      enrollment,
+      amount: item.priceAmount,
+      currency: item.currency,
+      status: 'succeeded',
+      providerRef: charged.providerRef,
+      createTime: now,
+      updateTime: now,
+    });
+    recordAudit(tx, {
+      actor: cmd.actor,
+      action: 'payment.succeeded',
+      entityType: 'payment',
+      entityId: paymentId,
+      diff: {
+        status: [null, 'succeeded'],
+        amount: [null, item.priceAmount.toString()],
+        currency: [null, item.currency],
+        enrollment_id: [null, enrollment.id],
+      },
+    });
+    try {
+      await tx.flush();
+    } catch (err) {
+      // The money was taken but will not be recorded: give it back.
+      const refund = { providerRef: charged.providerRef, amount: item.priceAmount, currency: item.currency };
+      await this.provider.refund({ ...refund, idempotencyKey: `refund:${paymentId}` }).catch((refundErr: unknown) => {
+        throw new AggregateError([err, refundErr], `payment ${paymentId} charged but not recorded, and its refund failed`);
+      });
+      throw err;
+    }
+  }
+
+  async get(id: string): Promise<Enrollment> {
+    new FieldChecks().uuid(id, 'id').throwIfAny();
+    return mustExist(await this.enrollments.findById(id), id);
+  }
+
+  /** A user's or an item's enrollments, newest first (keyset on enrolled_at, id). */
+  async list(input: ListEnrollments): Promise<Page<Enrollment>> {
+    const checks = new FieldChecks();
+    const byUser = input.userId !== '';
+    const byItem = input.catalogItemId !== '';
+    if (byUser === byItem) {
+      const description = 'exactly one of user_id and catalog_item_id must be set';
+      const reason = byUser ? 'ONE_OF_CONFLICT' : 'ONE_OF_REQUIRED';
+      checks.add('user_id', reason, description).add('catalog_item_id', reason, description);
+    } else if (byUser) {
+      checks.uuid(input.userId, 'user_id');
+    } else {
+      checks.uuid(input.catalogItemId, 'catalog_item_id');
+    }
+    const limit = pageSize(input.pageSize, checks);
+    checks.throwIfAny();
+    const owner: EnrollmentOwner = byUser ? { userId: input.userId } : { catalogItemId: input.catalogItemId };
+    const query = byUser
+      ? `enrollments;user_id=${input.userId};order=enrolled_at desc,id desc`
+      : `enrollments;catalog_item_id=${input.catalogItemId};order=enrolled_at desc,id desc`;
+    const after = decodeTimeIdToken(this.tokens, input.pageToken, query);
+    const rows = await this.enrollments.page(owner, after, limit + 1);
+    return timeIdPage(rows, limit, this.tokens, query, (e) => ({ time: e.enrolledAt, id: e.id }));
+  }
+
+  /**
+   * Cancels an ACTIVE enrollment and refunds its payment, if any, in one
+   * transaction. A second cancel is FAILED_PRECONDITION (the refund cannot
+   * happen twice); the same request_id again returns the enrollment as the
+   * first call left it.
+   */
+  async cancel(cmd: CancelEnrollment): Promise<Enrollment> {
+    const checks = new FieldChecks().uuid(cmd.id, 'id');
+    if (cmd.requestId !== '') checks.uuid(cmd.requestId, 'request_id');
+    checks.check(cmd.etag.length <= 64, 'etag', 'TOO_LONG', 'etag must have at most 64 characters').throwIfAny();
+    return transactional(this.em, async (tx) => {
+      const enrollments = tx.getRepository(EnrollmentSchema);
+      if (cmd.requestId !== '') {
+        const request = { id: cmd.id, etag: cmd.etag };
+        const { replayOf } = await claimRequest(tx, { operation: CANCEL, requestId: cmd.requestId, request, resourceId: cmd.id });
+        if (replayOf) return mustExist(await enrollments.findById(replayOf), replayOf);
+      }
+      // Lock order everywhere: enrollment, then its payment.
+      const enrollment = mustExist(await enrollments.lockById(cmd.id), cmd.id);
+      checkEtag(enrollment.version, cmd.etag, 'Enrollment');
+      if (enrollment.status === 'cancelled') throw enrollmentCancelled(`enrollments/${enrollment.id}`);
+      if (enrollment.status === 'completed') {
+        throw failedPrecondition('ENROLLMENT_COMPLETED', {
+          type: 'ENROLLMENT_STATUS',
+          subject: `enrollments/${enrollment.id}`,
+          description: 'a completed enrollment is not cancelled; refund its payment instead',
+        });
+      }
+      const now = new Date();
+      const payment = await tx.getRepository(PaymentSchema).lockSucceededOf(enrollment.id);
+      if (payment) await refundPayment(tx, this.provider, payment, cmd.actor, now);
+      markCancelled(tx, enrollment, cmd.actor, now);
+      return enrollment;
+    });
+  }
+
+  /**
+   * Records a lesson completion (idempotent) and returns the progress. The
+   * enrollment row is locked first, so of concurrent completions the last
+   * one sees every lesson; completing the last lesson completes the
+   * enrollment in the same transaction.
+   */
+  async recordLessonCompletion(cmd: RecordLessonCompletion): Promise<Progress> {
+    new FieldChecks().uuid(cmd.userId, 'user_id').uuid(cmd.lessonId, 'lesson_id').throwIfAny();
+    return transactional(this.em, async (tx) => {
+      const enrollments = tx.getRepository(EnrollmentSchema);
+      const enrollment = await enrollments.lockForLesson(cmd.userId, cmd.lessonId);
+      if (!enrollment) {
+        if (!(await enrollments.lessonExists(cmd.lessonId))) throw notFound('Lesson', cmd.lessonId);
+        throw failedPrecondition('NOT_ENROLLED', {
+          type: 'ENROLLMENT',
+          subject: `lessons/${cmd.lessonId}`,
+          description: "the user is not enrolled in the lesson's catalog item",
+        });
+      }
+      if (enrollment.status === 'cancelled') throw enrollmentCancelled(`enrollments/${enrollment.id}`);
+      const now = new Date();
+      const progress = await tx.getRepository(LessonProgressSchema).recordCompletion(enrollment, cmd.userId, cmd.lessonId, now);
+      const allDone = progress.totalLessons > 0 && progress.completedLessonIds.length >= progress.totalLessons;
+      if (enrollment.status !== 'active' || !allDone) return progress;
+      await enrollments.markCompleted(enrollment.id, now);
+      recordAudit(tx, {
+        actor: cmd.actor,
+        action: 'enrollment.completed',
+        entityType: 'enrollment',
+        entityId: enrollment.id,
+        diff: { status: ['active', 'completed'], completed_at: [null, now.toISOString()] },
+      });
+      return { ...progress, enrollmentStatus: 'completed' };
+    });
+  }
+
+  async progress(userId: string, catalogItemId: string): Promise<Progress> {
+    new FieldChecks().uuid(userId, 'user_id').uuid(catalogItemId, 'catalog_item_id').throwIfAny();
+    const progress = await this.progressReader.progress(userId, catalogItemId);
+    if (!progress) throw notFound('Enrollment', `users/${userId}/catalog_items/${catalogItemId}`);
+    return progress;
+  }
+}
+
+function mustExist(enrollment: Enrollment | null, id: string): Enrollment {
+  if (!enrollment) throw notFound('Enrollment', id);
+  return enrollment;
+}
+
+/** Flushes the new enrollment; the unique (user, item) index turns a concurrent duplicate into ALREADY_EXISTS. */
+async function flushEnrollment(tx: EntityManager): Promise<void> {
+  try {
+    await tx.flush();
+  } catch (err) {
+    if (err instanceof UniqueConstraintViolationException) throw alreadyEnrolled();
+    throw err;
+  }
+}
+
+function alreadyEnrolled(): DomainError {
+  return alreadyExists('Enrollment', 'ALREADY_ENROLLED', 'the user is already enrolled in this catalog item');
+}
+
+function enrollmentCancelled(subject: string): DomainError {
+  return failedPrecondition('ENROLLMENT_CANCELLED', {
+    type: 'ENROLLMENT_STATUS',
+    subject,
+    description: 'the enrollment was cancelled',
+  });
+}

@@ -1,0 +1,36 @@
+import { Histogram, type Registry } from 'prom-client';
+
+export type DbSystem = 'postgresql' | 'mongodb';
+
+type Child = ReturnType<Histogram<string>['labels']>;
+
+/**
+ * `db_client_operation_duration_seconds{db_system,operation,collection}` for
+ * every PostgreSQL statement and MongoDB command. Labels are bounded: the
+ * operation is a keyword or command name, the collection a table or
+ * collection name, never an id.
+ */
+export class DbMetrics {
+  private readonly histogram: Histogram<'db_system' | 'operation' | 'collection'>;
+  private readonly children = new Map<string, Child>();
+
+  constructor(registry: Registry) {
+    this.histogram = new Histogram({
+      name: 'db_client_operation_duration_seconds',
+      help: 'Duration of database client operations (one SQL statement or one MongoDB command), failed ones included.',
+      labelNames: ['db_system', 'operation', 'collection'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+  }
+
+  observe(system: DbSystem, operation: string, collection: string, seconds: number): void {
+    const key = `${system}\u0000${operation}\u0000${collection}`;
+    let child = this.children.get(key);
+    if (child === undefined) {
+      child = this.histogram.labels({ db_system: system, operation, collection });
+      this.children.set(key, child);
+    }
+    child.observe(seconds);
+  }
+}

@@ -1,0 +1,70 @@
+import { type CatalogItem, CatalogServiceClient, type Lesson } from '../../generated/campus/catalog/v1/catalog.js';
+import { type Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
+import { rawClient } from '../support/databases.js';
+import { call, connect } from '../support/grpc.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+/** A real server with a catalog client and the few calls the catalog tests repeat. */
+export interface CatalogFixture {
+  readonly server: TestServer;
+  readonly client: CatalogServiceClient;
+  createItem(item?: Partial<CatalogItem>): Promise<CatalogItem>;
+  createLesson(catalogItemId: string, lesson?: Partial<Lesson>): Promise<Lesson>;
+  /** A published item with one lesson. */
+  createPublishedItem(item?: Partial<CatalogItem>): Promise<CatalogItem>;
+  createUser(role: Role): Promise<string>;
+  /** Rows of a raw SQL query against the server's database. */
+  sql<R>(text: string, params?: unknown[]): Promise<R[]>;
+  close(): Promise<void>;
+}
+
+let seq = 0;
+
+export async function startCatalogFixture(): Promise<CatalogFixture> {
+  const server = await startTestServer();
+  const client = connect(CatalogServiceClient, server.port);
+  const users = connect(UserServiceClient, server.port);
+  const db = await rawClient(server.config.databaseUrl ?? '');
+  const fixture: CatalogFixture = {
+    server,
+    client,
+    createItem: (item = {}) =>
+      call(client.createCatalogItem, client, {
+        catalogItem: {
+          id: '',
+          title: 'Databases 101',
+          description: 'Keys, indexes and transactions',
+          price: { currencyCode: 'EUR', amountMinor: 4900n },
+          published: false,
+          instructorId: '',
+          etag: '',
+          ...item,
+        },
+      }),
+    createLesson: (catalogItemId, lesson = {}) =>
+      call(client.createLesson, client, {
+        catalogItemId,
+        lesson: { id: '', catalogItemId: '', title: 'Primary keys', position: 1, etag: '', ...lesson },
+      }),
+    createPublishedItem: async (item = {}) => {
+      const created = await fixture.createItem(item);
+      await fixture.createLesson(created.id);
+      return call(client.publishCatalogItem, client, { id: created.id });
+    },
+    createUser: async (role) => {
+      const user = await call(users.createUser, users, {
+        user: { id: '', name: 'Grace Hopper', email: `teacher${Date.now()}${seq++}@example.test`, role, etag: '' },
+        password: 'correct horse battery',
+      });
+      return user.id;
+    },
+    sql: async <R>(text: string, params: unknown[] = []) => (await db.query(text, params)).rows as R[],
+    close: async () => {
+      client.close();
+      users.close();
+      await db.end();
+      await server.close();
+    },
+  };
+  return fixture;
+}
