@@ -17,6 +17,13 @@ export function call<Req, Res>(method: UnaryMethod<Req, Res>, client: Client, re
   });
 }
 
+/** Metadata carrying `authorization: Bearer <token>`. */
+export function bearer(token: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
+}
+
 /** Makes a client of a generated constructor against a local port. */
 export function connect<C>(Ctor: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => C, port: number): C {
   return new Ctor(`127.0.0.1:${port}`, credentials.createInsecure());

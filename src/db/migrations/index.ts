@@ -1,6 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125001401 } from './Migration20261125001401.js';
 import { Migration20261125002150 } from './Migration20261125002150.js';
+import { Migration20261125002724 } from './Migration20261125002724.js';
 
 /**
  * Applied in this order. `npm run migration:create` writes a new one from the
@@ -9,4 +10,5 @@ import { Migration20261125002150 } from './Migration20261125002150.js';
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261125001401', class: Migration20261125001401 },
   { name: 'Migration20261125002150', class: Migration20261125002150 },
+  { name: 'Migration20261125002724', class: Migration20261125002724 },
 ];
