@@ -116,9 +116,10 @@ export class SessionStore {
       });
       recordAudit(tx, { actor: user.id, action: 'session.created', entityType: 'Session', entityId: id });
     });
-    await this.cacheWrite(() =>
-      this.cache.set(keyOf(hash), JSON.stringify({ s: id, u: user.id, r: user.role, e: expire, a: absolute }), expire - now),
-    );
+    if (this.suspectSince === undefined) {
+      const cached: Cached = { s: id, u: user.id, r: user.role, e: expire, a: absolute };
+      await this.cacheWrite(() => this.cache.set(keyOf(hash), JSON.stringify(cached), expire - now));
+    }
     return { token, id, expireTime: new Date(expire) };
   }
 

@@ -293,4 +293,8 @@ describe('logs', () => {
       expect(text).not.toContain(secret);
     }
   });
+
+  it('when no TLS files are set, then the log warns that gRPC is plaintext', () => {
+    expect(server.logs.some((l) => l.level === 40 && String(l.msg).includes('plaintext'))).toBe(true);
+  });
 });
