@@ -177,7 +177,10 @@ export class SessionStore {
     const record = await this.sessions.findByTokenHash(hash);
     if (record === undefined) return undefined;
     if (!isLive(record, now)) {
-      if (record.revokeTime !== null) await this.writeTombstones([{ tokenHash: hash, expireTime: record.expireTime }]);
+      // Saves the next lookup a database read; while the cache is suspect, settling writes it.
+      if (record.revokeTime !== null && this.suspectSince === undefined) {
+        await this.writeTombstones([{ tokenHash: hash, expireTime: record.expireTime }]);
+      }
       return undefined;
     }
     let cached: Cached = {
