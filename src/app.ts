@@ -7,6 +7,7 @@ import { PaymentServiceService } from '../generated/campus/billing/v1/payment.js
 import { CatalogServiceService } from '../generated/campus/catalog/v1/catalog.js';
 import { EnrollmentServiceService } from '../generated/campus/enrollment/v1/enrollment.js';
 import { ForumServiceService } from '../generated/campus/forum/v1/forum.js';
+import { AuthServiceService } from '../generated/campus/identity/v1/auth.js';
 import { UserServiceService } from '../generated/campus/identity/v1/user.js';
 import { analyticsHandlers } from './analytics/analytics.handler.js';
 import { AnalyticsService } from './analytics/analytics.service.js';
@@ -16,6 +17,10 @@ import { EventRecorder } from './analytics/event-recorder.js';
 import { RollupJob } from './analytics/rollup-job.js';
 import { auditHandlers } from './audit/audit.handler.js';
 import { AuditService } from './audit/audit.service.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import { createAuthorizer } from './auth/authorizer.js';
+import { createUserRule } from './auth/create-user-rule.js';
+import { LoginThrottle } from './auth/login-throttle.js';
 import { localPaymentProvider } from './billing/local-payment-provider.js';
 import { paymentHandlers } from './billing/payment.handler.js';
 import { PaymentService } from './billing/payment.service.js';
@@ -25,15 +30,21 @@ import { catalogHandlers } from './catalog/catalog.handler.js';
 import { CatalogItemService } from './catalog/catalog-item.service.js';
 import { LessonService } from './catalog/lesson.service.js';
 import type { Config } from './config.js';
+import { runInRequestScope } from './db/request-scope.js';
 import { enrollmentHandlers } from './enrollment/enrollment.handler.js';
 import { EnrollmentService } from './enrollment/enrollment.service.js';
 import { forumHandlers } from './forum/forum.handler.js';
 import { ForumService } from './forum/forum.service.js';
 import { postgresForumAccess } from './forum/forum-access.js';
+import { authHandlers } from './identity/auth.handler.js';
+import { AuthService } from './identity/auth.service.js';
+import { ensureBootstrapAdmin } from './identity/bootstrap-admin.js';
 import { argon2idHasher, type PasswordHasher } from './identity/password-hasher.js';
+import { SessionStore } from './identity/session-store.js';
 import { userHandlers } from './identity/user.handler.js';
 import { UserService } from './identity/user.service.js';
 import { createLogger, type Logger } from './logger.js';
+import { authEvents } from './metrics/auth-metrics.js';
 import { CacheMetrics } from './metrics/cache-metrics.js';
 import { DbMetrics } from './metrics/db-metrics.js';
 import { GrpcMetrics } from './metrics/grpc-metrics.js';
@@ -43,10 +54,12 @@ import { instrumentPostgres } from './metrics/postgres-instrumentation.js';
 import { createRegistry } from './metrics/registry.js';
 import { mongoCollectionStats, postgresTableStats, StorageStats } from './metrics/storage-stats.js';
 import { PageTokens } from './pagination/page-token.js';
+import { CallerLimits } from './server/caller-limits.js';
 import { bind, createGrpcServer, shutdown } from './server/grpc-server.js';
 import { Health } from './server/health.js';
 import { observeCalls } from './server/observe.js';
 import { addReflection } from './server/reflection.js';
+import { serverCredentials } from './server/server-credentials.js';
 import { createUnary } from './server/unary.js';
 import { openStores, type Stores } from './stores.js';
 
@@ -73,6 +86,7 @@ export interface App {
    * (fire-and-forget); `rollups` is the periodic daily-rollup job.
    */
   readonly analytics: { readonly recorder: EventRecorder; readonly rollups: RollupJob };
+  readonly sessions: SessionStore;
   /** Health NOT_SERVING, drain calls (bounded), stop metrics, close stores. */
   shutdown(): Promise<void>;
 }
@@ -83,6 +97,8 @@ export interface App {
  */
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.log ?? createLogger(config.logLevel);
+  // Before any store opens: bad TLS files stop the start with one line.
+  const credentials = serverCredentials(config.tls, log);
   const registry = createRegistry();
   const stores = overrides.stores ?? (await openStores(config, log));
   const dbMetrics = new DbMetrics(registry);
@@ -102,12 +118,31 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     maxMessageBytes: config.maxMessageBytes,
     interceptors: [observeCalls(new GrpcMetrics(registry), log)],
   });
-  const unary = createUnary(log);
+  const passwords = overrides.passwordHasher ?? argon2idHasher();
+  const countAuth = authEvents(registry);
+  const sessions = new SessionStore(
+    stores.pg.em,
+    stores.cache,
+    { idleTtlMs: config.sessionIdleTtlMs, maxTtlMs: config.sessionMaxTtlMs },
+    log,
+  );
+  const throttle = new LoginThrottle(
+    stores.cache,
+    { maxPerEmail: config.loginMaxFailuresPerEmail, maxPerPeer: config.loginMaxFailuresPerPeer, windowMs: config.loginFailureWindowMs },
+    log,
+    () => countAuth('login_limits_local'),
+  );
+  const unary = createUnary(log, {
+    authenticate: createAuthenticator(config.serviceTokens, sessions),
+    authorize: createAuthorizer({ '/campus.identity.v1.UserService/CreateUser': createUserRule(config.allowSignup) }),
+    limits: new CallerLimits(config.maxConcurrentCallsPerCaller),
+  });
 
   const pageTokens = new PageTokens(config.pageTokenSecret);
   const paymentProvider = overrides.paymentProvider ?? localPaymentProvider();
 
-  const users = new UserService(stores.pg.em, overrides.passwordHasher ?? argon2idHasher(), pageTokens);
+  const users = new UserService(stores.pg.em, passwords, pageTokens);
+  const auth = new AuthService(stores.pg.em, passwords, sessions, throttle, log, countAuth);
   const catalogItems = new CatalogItemService(stores.pg.em, pageTokens);
   const lessons = new LessonService(stores.pg.em, pageTokens);
   const enrollments = new EnrollmentService(stores.pg.em, paymentProvider, pageTokens);
@@ -138,6 +173,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const analytics = new AnalyticsService(stores.mongo.em, ingest, rollups);
   const services: [ServiceDefinition, object][] = [
     [UserServiceService, userHandlers(unary, users)],
+    [AuthServiceService, authHandlers(unary, auth)],
     [CatalogServiceService, catalogHandlers(unary, catalogItems, lessons)],
     [EnrollmentServiceService, enrollmentHandlers(unary, enrollments)],
     [PaymentServiceService, paymentHandlers(unary, payments)],
@@ -160,7 +196,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
 
   let metricsServer: HttpServer | undefined;
   try {
-    const grpcPort = await bind(server, config.grpcHost, config.grpcPort);
+    const admin = config.bootstrapAdmin;
+    if (admin) await runInRequestScope(undefined, () => ensureBootstrapAdmin(users, admin, log));
+    const grpcPort = await bind(server, config.grpcHost, config.grpcPort, credentials);
     metricsServer = await startMetricsServer(registry, config.metricsPort, config.grpcHost);
     const address = metricsServer.address();
     const metricsPort = typeof address === 'object' && address ? address.port : config.metricsPort;
@@ -177,11 +215,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       registry,
       log,
       analytics: { recorder, rollups },
+      sessions,
       shutdown: async () => {
         health.enterShutdown();
         const how = await shutdown(server, config.shutdownGraceMs);
         await rollups.stop();
         await recorder.drain();
+        sessions.close();
         await new Promise((resolve) => metricsServer?.close(resolve));
         await storageStats.stop();
         cache.close();
@@ -191,6 +231,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       },
     };
   } catch (err) {
+    sessions.close();
     server.forceShutdown();
     metricsServer?.close();
     await storageStats.stop();

@@ -45,6 +45,42 @@ export interface Config {
   readonly analyticsRollupIntervalMs: number;
   /** Days back the first rollup run after start recomputes. */
   readonly analyticsRollupLookbackDays: number;
+
+  /** A session unused this long expires (sliding expiry). */
+  readonly sessionIdleTtlMs: number;
+  /** No session lives longer than this, however active. */
+  readonly sessionMaxTtlMs: number;
+  /** Tokens of internal services (only their SHA-256 is configured). */
+  readonly serviceTokens: readonly ServiceToken[];
+  /** Created at start when no user has this email; undefined when unset. */
+  readonly bootstrapAdmin: { readonly email: string; readonly password: string } | undefined;
+  /** Whether anonymous callers may create student accounts. */
+  readonly allowSignup: boolean;
+  /** Failed logins per email, and per peer address, before RESOURCE_EXHAUSTED. */
+  readonly loginMaxFailuresPerEmail: number;
+  readonly loginMaxFailuresPerPeer: number;
+  /** The window those failures are counted in. */
+  readonly loginFailureWindowMs: number;
+  /** In-flight calls one caller (principal, or peer address when anonymous) may have. */
+  readonly maxConcurrentCallsPerCaller: number;
+  /** TLS for the gRPC port; undefined means plaintext. */
+  readonly tls: TlsFiles | undefined;
+}
+
+/** An internal service's credentials as configured in SERVICE_TOKENS. */
+export interface ServiceToken {
+  readonly name: string;
+  /** Lower-case hex SHA-256 of the token. */
+  readonly sha256: string;
+  /** Method patterns it may call (see methodAllowed). */
+  readonly methods: readonly string[];
+}
+
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** When set, clients must present a certificate signed by this CA (mutual TLS). */
+  readonly clientCaFile: string | undefined;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -82,8 +118,58 @@ export function loadConfig(env: Env = process.env): Config {
     analyticsEventTtlDays: read.int('ANALYTICS_EVENT_TTL_DAYS', 180, 1, 3650),
     analyticsRollupIntervalMs: read.int('ANALYTICS_ROLLUP_INTERVAL_MS', 60_000, 0, 86_400_000),
     analyticsRollupLookbackDays: read.int('ANALYTICS_ROLLUP_LOOKBACK_DAYS', 2, 1, 3650),
+
+    ...sessionTtls(read),
+    serviceTokens: read.serviceTokens('SERVICE_TOKENS'),
+    bootstrapAdmin: bootstrapAdmin(read),
+    allowSignup: read.bool('ALLOW_SIGNUP', true),
+    loginMaxFailuresPerEmail: read.int('LOGIN_MAX_FAILURES_PER_EMAIL', 5, 1, 1_000_000),
+    loginMaxFailuresPerPeer: read.int('LOGIN_MAX_FAILURES_PER_PEER', 20, 1, 1_000_000),
+    loginFailureWindowMs: read.int('LOGIN_FAILURE_WINDOW_MS', 15 * 60_000, 1_000, 24 * HOUR),
+    maxConcurrentCallsPerCaller: read.int('MAX_CONCURRENT_CALLS_PER_CALLER', 64, 1, 1_000_000),
+    tls: tlsFiles(read),
   };
 }
+
+const HOUR = 60 * 60_000;
+const DAY = 24 * HOUR;
+
+function sessionTtls(read: EnvReader): Pick<Config, 'sessionIdleTtlMs' | 'sessionMaxTtlMs'> {
+  const sessionIdleTtlMs = read.int('SESSION_IDLE_TTL_MS', DAY, 1_000, 365 * DAY);
+  const sessionMaxTtlMs = read.int('SESSION_MAX_TTL_MS', 30 * DAY, 1_000, 365 * DAY);
+  if (sessionMaxTtlMs < sessionIdleTtlMs) throw new ConfigError('SESSION_MAX_TTL_MS must not be less than SESSION_IDLE_TTL_MS');
+  return { sessionIdleTtlMs, sessionMaxTtlMs };
+}
+
+function bootstrapAdmin(read: EnvReader): Config['bootstrapAdmin'] {
+  const email = read.optional('BOOTSTRAP_ADMIN_EMAIL');
+  const password = read.optional('BOOTSTRAP_ADMIN_PASSWORD');
+  if (email === undefined && password === undefined) return undefined;
+  if (email === undefined || password === undefined) {
+    throw new ConfigError('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD must be set together');
+  }
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@.]+$/.test(email)) throw new ConfigError('BOOTSTRAP_ADMIN_EMAIL is not an email address');
+  // The value itself is never repeated: it is a password.
+  const length = [...password].length;
+  if (length < 12 || length > 1024) throw new ConfigError('BOOTSTRAP_ADMIN_PASSWORD must have 12 to 1024 characters');
+  return { email, password };
+}
+
+function tlsFiles(read: EnvReader): TlsFiles | undefined {
+  const certFile = read.optional('TLS_CERT_FILE');
+  const keyFile = read.optional('TLS_KEY_FILE');
+  const clientCaFile = read.optional('TLS_CLIENT_CA_FILE');
+  if (certFile === undefined && keyFile === undefined) {
+    if (clientCaFile !== undefined) throw new ConfigError('TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE');
+    return undefined;
+  }
+  if (certFile === undefined || keyFile === undefined) throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  return { certFile, keyFile, clientCaFile };
+}
+
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const METHOD_PATTERN = /^(\*|[A-Za-z_][\w.]*\.[A-Za-z_]\w*\/(\*|[A-Za-z_]\w*))$/;
 
 class EnvReader {
   constructor(private readonly env: Env) {}
@@ -91,6 +177,54 @@ class EnvReader {
   private raw(name: string): string | undefined {
     const value = this.env[name]?.trim();
     return value === '' ? undefined : value;
+  }
+
+  optional(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+    throw new ConfigError(`${name}=${JSON.stringify(value)} must be true or false`);
+  }
+
+  /**
+   * SERVICE_TOKENS: a JSON array of {name, sha256, methods}. Errors name the
+   * entry and field; nothing of the value is echoed.
+   */
+  serviceTokens(name: string): ServiceToken[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new ConfigError(`${name} is not valid JSON`);
+    }
+    if (!Array.isArray(parsed)) throw new ConfigError(`${name} must be a JSON array of {name, sha256, methods}`);
+    const tokens = parsed.map((entry: unknown, i): ServiceToken => {
+      const at = `${name}[${i}]`;
+      if (typeof entry !== 'object' || entry === null) throw new ConfigError(`${at} must be an object {name, sha256, methods}`);
+      const { name: service, sha256, methods } = entry as Record<string, unknown>;
+      if (typeof service !== 'string' || !SERVICE_NAME.test(service)) {
+        throw new ConfigError(`${at}.name must be lower-case letters, digits and dashes, starting with a letter`);
+      }
+      if (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256.toLowerCase())) {
+        throw new ConfigError(`${at}.sha256 must be the token's SHA-256 as 64 hex digits`);
+      }
+      if (!Array.isArray(methods) || methods.length === 0 || !methods.every((m) => typeof m === 'string' && METHOD_PATTERN.test(m))) {
+        throw new ConfigError(`${at}.methods must be a non-empty array of "package.Service/Method", "package.Service/*" or "*"`);
+      }
+      return { name: service, sha256: sha256.toLowerCase(), methods: methods as string[] };
+    });
+    const names = new Set(tokens.map((t) => t.name));
+    const hashes = new Set(tokens.map((t) => t.sha256));
+    if (names.size !== tokens.length) throw new ConfigError(`${name} names a service twice`);
+    if (hashes.size !== tokens.length) throw new ConfigError(`${name} gives two services the same token`);
+    return tokens;
   }
 
   string(name: string, fallback: string): string {

@@ -28,6 +28,16 @@ export interface CacheStore {
    * `generationTtlMs`, so a load that started before cannot write back.
    */
   invalidate(keys: readonly string[], generationTtlMs: number): Promise<void>;
+  /** Writes only when the key is absent; true when it wrote. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Writes only when the key holds exactly `expected`; true when it wrote. */
+  compareAndSet(key: string, expected: string, value: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Adds `by` (may be negative) to an integer counter, atomically. A counter
+   * that did not exist starts at 0 and gets `ttlMs`; later calls keep the TTL
+   * it has (a fixed window). Returns the new value and the ms left in the window.
+   */
+  incrWithTtl(key: string, ttlMs: number, by?: number): Promise<Counter>;
   /** True when the store answers right now. */
   ping(): Promise<boolean>;
   /** Calls `listener` whenever the store becomes usable again after an outage. */
@@ -56,4 +66,10 @@ export function generationKey(key: string): string {
 /** A fresh generation token: unique, so a generation that expired and came back can never match an old one. */
 export function newGenerationToken(): string {
   return `${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
+}
+
+export interface Counter {
+  readonly value: number;
+  /** Milliseconds until the counter expires. */
+  readonly ttlMs: number;
 }

@@ -1,4 +1,4 @@
-import { type CacheStore, type ConditionalSet, newGenerationToken, type VersionedRead } from './cache-store.js';
+import { type CacheStore, type ConditionalSet, type Counter, newGenerationToken, type VersionedRead } from './cache-store.js';
 
 interface Entry {
   readonly value: string;
@@ -56,6 +56,28 @@ export class MemoryStore implements CacheStore {
       this.generations.set(key, { value: newGenerationToken(), expiresAt: Date.now() + generationTtlMs });
       this.entries.delete(key);
     }
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.read(key) !== null) return false;
+    await this.set(key, value, ttlMs);
+    return true;
+  }
+
+  async compareAndSet(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.read(key) !== expected) return false;
+    await this.set(key, value, ttlMs);
+    return true;
+  }
+
+  async incrWithTtl(key: string, ttlMs: number, by = 1): Promise<Counter> {
+    const now = Date.now();
+    const current = this.read(key);
+    const expiresAt = current === null ? now + ttlMs : (this.entries.get(key)?.expiresAt ?? now + ttlMs);
+    const value = (current === null ? 0 : Number(current)) + by;
+    this.entries.delete(key);
+    this.entries.set(key, { value: String(value), expiresAt });
+    return { value, ttlMs: expiresAt - now };
   }
 
   async ping(): Promise<boolean> {

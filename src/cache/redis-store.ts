@@ -1,5 +1,12 @@
 import { Redis } from 'ioredis';
-import { type CacheStore, type ConditionalSet, generationKey, newGenerationToken, type VersionedRead } from './cache-store.js';
+import {
+  type CacheStore,
+  type ConditionalSet,
+  type Counter,
+  generationKey,
+  newGenerationToken,
+  type VersionedRead,
+} from './cache-store.js';
 
 export interface RedisSettings {
   readonly url: string;
@@ -101,6 +108,19 @@ export class RedisStore implements CacheStore {
     for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
   }
 
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await this.client.set(key, value, 'PX', ttlOf(ttlMs), 'NX')) === 'OK';
+  }
+
+  async compareAndSet(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await this.client.eval(COMPARE_AND_SET, 1, key, expected, value, ttlOf(ttlMs))) === 1;
+  }
+
+  async incrWithTtl(key: string, ttlMs: number, by = 1): Promise<Counter> {
+    const [value, left] = (await this.client.eval(INCR_WITH_TTL, 1, key, by, ttlOf(ttlMs))) as [number, number];
+    return { value, ttlMs: left };
+  }
+
   async ping(): Promise<boolean> {
     try {
       return (await this.client.ping()) === 'PONG';
@@ -126,3 +146,20 @@ interface ScriptedPipeline {
 function ttlOf(ms: number): number {
   return Math.max(1, Math.round(ms));
 }
+
+// Scripts run atomically on the server: no other command runs between their steps.
+const COMPARE_AND_SET = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0`;
+
+const INCR_WITH_TTL = `
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  left = tonumber(ARGV[2])
+end
+return {value, left}`;

@@ -8,6 +8,7 @@ import { LessonSchema } from '../catalog/lesson.entity.js';
 import { EnrollmentSchema } from '../enrollment/enrollment.entity.js';
 import { LessonProgressSchema } from '../enrollment/lesson-progress.entity.js';
 import { IdempotencyRecordSchema } from '../idempotency/idempotency-record.entity.js';
+import { SessionSchema } from '../identity/session.entity.js';
 import { UserSchema } from '../identity/user.entity.js';
 import { migrations } from './migrations/index.js';
 import { scopedContext } from './request-scope.js';
@@ -22,6 +23,7 @@ export const postgresEntities = [
   PaymentSchema,
   AuditEntrySchema,
   IdempotencyRecordSchema,
+  SessionSchema,
 ];
 
 export interface PostgresSettings {

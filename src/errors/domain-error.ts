@@ -41,6 +41,8 @@ export interface DomainErrorDetails {
   readonly resource?: ResourceRef;
   /** Extra, non-secret facts for ErrorInfo.metadata. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** How long the caller should wait before retrying (google.rpc.RetryInfo). */
+  readonly retryDelayMs?: number;
 }
 
 export class DomainError extends Error {
@@ -79,6 +81,12 @@ export function failedPrecondition(reason: string, violation: PreconditionViolat
   return new DomainError('FAILED_PRECONDITION', reason, violation.description, {
     preconditionViolations: [violation],
   });
+}
+
+/** RESOURCE_EXHAUSTED that tells the caller when to try again. */
+export function resourceExhausted(reason: string, message: string, retryDelayMs: number): DomainError {
+  const ms = Math.max(0, Math.ceil(retryDelayMs));
+  return new DomainError('RESOURCE_EXHAUSTED', reason, message, { retryDelayMs: ms, metadata: { retryAfterMs: String(ms) } });
 }
 
 export function aborted(reason: string, message: string): DomainError {

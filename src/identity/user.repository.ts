@@ -42,4 +42,9 @@ export class UserRepository extends EntityRepository<User> {
       .limit(query.limit)
       .getResultList();
   }
+
+  /** A live (not deleted) user with its password hash loaded, for signing in. */
+  async findCredentials(email: string): Promise<User | null> {
+    return this.findOne({ emailKey: email.toLowerCase(), deleteTime: null }, { populate: ['passwordHash'] });
+  }
 }

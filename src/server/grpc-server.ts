@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
+import { Server, type ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
 
 export interface GrpcServerSettings {
   readonly maxMessageBytes: number;
@@ -25,9 +25,9 @@ export function createGrpcServer(settings: GrpcServerSettings): Server {
   });
 }
 
-export function bind(server: Server, host: string, port: number): Promise<number> {
+export function bind(server: Server, host: string, port: number, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(`${host}:${port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
   });
 }
 

@@ -7,7 +7,7 @@ import {
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
 import type { Any } from '../../generated/google/protobuf/any.js';
-import { BadRequest, ErrorInfo, PreconditionFailure, ResourceInfo } from '../../generated/google/rpc/error_details.js';
+import { BadRequest, ErrorInfo, PreconditionFailure, ResourceInfo, RetryInfo } from '../../generated/google/rpc/error_details.js';
 import { Status } from '../../generated/google/rpc/status.js';
 import { DomainError, type ErrorKind } from '../errors/domain-error.js';
 
@@ -97,7 +97,7 @@ function withDetails(code: status, message: string, err: DomainError): MappedErr
       ErrorInfo.encode({ reason: err.reason, domain: ERROR_DOMAIN, metadata: { ...err.details.metadata } }).finish(),
     ),
   ];
-  const { fieldViolations, preconditionViolations, resource } = err.details;
+  const { fieldViolations, preconditionViolations, resource, retryDelayMs } = err.details;
   if (fieldViolations?.length) {
     const badRequest = BadRequest.encode({
       fieldViolations: fieldViolations.map((v) => ({
@@ -121,8 +121,14 @@ function withDetails(code: status, message: string, err: DomainError): MappedErr
     }).finish();
     details.push(pack('google.rpc.ResourceInfo', info));
   }
+  if (retryDelayMs !== undefined) {
+    const retryDelay = { seconds: BigInt(Math.floor(retryDelayMs / 1000)), nanos: (retryDelayMs % 1000) * 1_000_000 };
+    details.push(pack('google.rpc.RetryInfo', RetryInfo.encode({ retryDelay }).finish()));
+  }
   const metadata = new Metadata();
   metadata.set('grpc-status-details-bin', Buffer.from(Status.encode({ code, message, details }).finish()));
+  // For callers that read trailers rather than google.rpc details.
+  if (retryDelayMs !== undefined) metadata.set('retry-after-ms', String(retryDelayMs));
   return { code, details: message, metadata };
 }
 

@@ -1,7 +1,10 @@
 import type { handleUnaryCall, Metadata, ServerUnaryCall } from '@grpc/grpc-js';
+import type { Authenticate } from '../auth/authenticator.js';
+import type { Authorize } from '../auth/authorizer.js';
 import { ANONYMOUS, type Principal } from '../auth/principal.js';
 import { runInRequestScope } from '../db/request-scope.js';
 import type { Logger } from '../logger.js';
+import type { CallerLimits } from './caller-limits.js';
 import { toGrpcStatus } from './status.js';
 
 /** What a handler may know of the call besides its request message. */
@@ -16,22 +19,47 @@ export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise
 /** Adapts an async handler to grpc-js; the same wrapper serves every unary RPC. */
 export type Unary = <Req, Res>(handler: UnaryHandler<Req, Res>) => handleUnaryCall<Req, Res>;
 
+/** What every call passes before its handler runs. */
+export interface CallGuards {
+  /** Who is calling, from the call's metadata; throws UNAUTHENTICATED for a bad token. */
+  readonly authenticate: Authenticate;
+  /** May this principal make this call; throws PERMISSION_DENIED or UNAUTHENTICATED. */
+  readonly authorize: Authorize;
+  /** Per-caller bound on calls in flight. */
+  readonly limits?: CallerLimits;
+}
+
+/** Everyone anonymous, everything allowed: for tools and tests that build a bare server. */
+const OPEN: CallGuards = { authenticate: async () => ANONYMOUS, authorize: () => undefined };
+
 /**
  * Every unary RPC runs here: in its own request scope (a fresh unit of work
- * per store, the caller's deadline passed down to the stores), and whatever
- * it throws is mapped to a status by `toGrpcStatus`, the only place that does.
- * Unexpected errors are logged with their cause; the caller sees INTERNAL.
+ * per store, the caller's deadline passed down to the stores), with its
+ * caller authenticated once, authorized and counted against the caller's
+ * limit; whatever it throws is mapped to a status by `toGrpcStatus`, the only
+ * place that does. Unexpected errors are logged with their cause; the caller
+ * sees INTERNAL.
  */
-export function createUnary(log: Logger): Unary {
+export function createUnary(log: Logger, guards: CallGuards = OPEN): Unary {
   return <Req, Res>(handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> =>
     (call, callback) => {
       const deadline = deadlineOf(call);
-      const ctx: CallContext = { metadata: call.metadata, peer: call.getPeer(), principal: ANONYMOUS };
-      runInRequestScope(deadline, () => handler(call.request, ctx)).then(
+      const method = call.getPath();
+      const peer = call.getPeer();
+      runInRequestScope(deadline, async () => {
+        const principal = await guards.authenticate(call.metadata);
+        guards.authorize(principal, method, call.request);
+        const release = guards.limits?.admit(principal, peer);
+        try {
+          return await handler(call.request, { metadata: call.metadata, peer, principal });
+        } finally {
+          release?.();
+        }
+      }).then(
         (response) => callback(null, response),
         (err: unknown) => {
           const mapped = toGrpcStatus(err, deadline !== undefined && Date.now() >= deadline);
-          if (mapped.unexpected) log.error({ err, method: call.getPath() }, 'unexpected error');
+          if (mapped.unexpected) log.error({ err, method }, 'unexpected error');
           callback(mapped.status);
         },
       );

@@ -62,7 +62,7 @@ describe('ListAuditEntries', () => {
     const { auditEntries } = await list({ entityType: 'enrollment', entityId: enrollment.id });
 
     expect(auditEntries.map((e) => e.action)).toEqual(['enrollment.cancelled', 'enrollment.created']);
-    expect(auditEntries[0]).toMatchObject({ actor: 'anonymous', entityType: 'enrollment', entityId: enrollment.id });
+    expect(auditEntries[0]).toMatchObject({ actor: server.admin.id, entityType: 'enrollment', entityId: enrollment.id });
     expect(auditEntries[0]?.diff?.status).toEqual(['active', 'cancelled']);
     expect(auditEntries[1]?.createTime).toBeInstanceOf(Date);
 

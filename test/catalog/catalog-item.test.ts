@@ -49,7 +49,7 @@ describe('CreateCatalogItem', () => {
     const created = await f.createItem({ title: 'Audited course' });
     const audit = await auditOf(created.id);
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ action: 'catalog_item.created', actor: 'anonymous' });
+    expect(audit[0]).toMatchObject({ action: 'catalog_item.created', actor: f.server.admin.id });
     expect(audit[0]?.diff).toMatchObject({ title: [null, 'Audited course'], priceAmount: [null, '4900'], currency: [null, 'EUR'] });
   });
 

@@ -46,7 +46,7 @@ describe('Enroll', () => {
     const payments = await db.query('select 1 from payments where enrollment_id = $1', [enrollment.id]);
     expect(payments.rows).toHaveLength(0);
     const audit = await db.query('select action, actor, entity_type from audit_log where entity_id = $1', [enrollment.id]);
-    expect(audit.rows).toEqual([{ action: 'enrollment.created', actor: 'anonymous', entity_type: 'enrollment' }]);
+    expect(audit.rows).toEqual([{ action: 'enrollment.created', actor: server.admin.id, entity_type: 'enrollment' }]);
     expect(await call(client.getEnrollment, client, { id: enrollment.id })).toEqual(enrollment);
   });
 

@@ -44,7 +44,7 @@ describe('DeleteUser', () => {
     const user = await createUser(client, { name: 'Grace Hopper' });
     await del(user.id);
     const audit = await rows('select action, actor, diff from audit_log where entity_id = $1', [user.id]);
-    expect(audit).toEqual([{ action: 'user.deleted', actor: 'anonymous', diff: {} }]);
+    expect(audit).toEqual([{ action: 'user.deleted', actor: server.admin.id, diff: {} }]);
   });
 
   it('when a user is deleted, then Get, BatchGet, Update and Delete answer NOT_FOUND and List leaves it out', async () => {

@@ -59,7 +59,7 @@ describe('UpdateUser', () => {
   it('when the role changes, then user.role_changed is audited with before and after', async () => {
     const user = await createUser(client, { role: Role.ROLE_STUDENT });
     await update({ id: user.id, role: Role.ROLE_ADMIN }, ['role']);
-    expect(await auditOf(user.id)).toEqual([{ action: 'user.role_changed', actor: 'anonymous', diff: { role: ['student', 'admin'] } }]);
+    expect(await auditOf(user.id)).toEqual([{ action: 'user.role_changed', actor: server.admin.id, diff: { role: ['student', 'admin'] } }]);
   });
 
   it('when name and email change, then user.updated names the fields but holds none of their values', async () => {
@@ -67,7 +67,7 @@ describe('UpdateUser', () => {
     const email = uniqueEmail();
     await update({ id: user.id, name: 'Grace Brewster Hopper', email }, ['name', 'email']);
     const audit = await auditOf(user.id);
-    expect(audit).toEqual([{ action: 'user.updated', actor: 'anonymous', diff: { fields: ['name', 'email'] } }]);
+    expect(audit).toEqual([{ action: 'user.updated', actor: server.admin.id, diff: { fields: ['name', 'email'] } }]);
     const stored = JSON.stringify(audit);
     for (const personal of [user.email, email, 'Grace']) expect(stored).not.toContain(personal);
   });

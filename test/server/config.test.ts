@@ -29,4 +29,58 @@ describe('loadConfig', () => {
   it('when a URL holds a password, then the error does not repeat it', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://u:hunter2@db/x' })).toThrow(/^(?!.*hunter2)/);
   });
+
+  it('when nothing is set, then sessions last 24 h idle and 30 days at most, sign-up is open and nothing is TLS', () => {
+    expect(loadConfig({})).toMatchObject({
+      sessionIdleTtlMs: 86_400_000,
+      sessionMaxTtlMs: 30 * 86_400_000,
+      serviceTokens: [],
+      bootstrapAdmin: undefined,
+      allowSignup: true,
+      maxConcurrentCallsPerCaller: 64,
+      tls: undefined,
+    });
+  });
+
+  it('when SERVICE_TOKENS is valid, then each service has its hash and methods', () => {
+    const sha256 = 'AB'.repeat(32);
+    const config = loadConfig({
+      SERVICE_TOKENS: JSON.stringify([{ name: 'billing-worker', sha256, methods: ['campus.billing.v1.PaymentService/*'] }]),
+    });
+    expect(config.serviceTokens).toEqual([
+      { name: 'billing-worker', sha256: sha256.toLowerCase(), methods: ['campus.billing.v1.PaymentService/*'] },
+    ]);
+  });
+
+  const token = (entry: object) => JSON.stringify([{ name: 'svc', sha256: 'a'.repeat(64), methods: ['*'], ...entry }]);
+  it.each([
+    ['SERVICE_TOKENS', 'not json', /SERVICE_TOKENS is not valid JSON/],
+    ['SERVICE_TOKENS', '{}', /SERVICE_TOKENS must be a JSON array/],
+    ['SERVICE_TOKENS', token({ name: 'Bad Name' }), /SERVICE_TOKENS\[0\]\.name/],
+    ['SERVICE_TOKENS', token({ sha256: 'plain-token-not-a-hash' }), /SERVICE_TOKENS\[0\]\.sha256 must be/],
+    ['SERVICE_TOKENS', token({ methods: ['GetUser'] }), /SERVICE_TOKENS\[0\]\.methods/],
+    ['SESSION_MAX_TTL_MS', '5000', /SESSION_MAX_TTL_MS must not be less than SESSION_IDLE_TTL_MS/],
+    ['ALLOW_SIGNUP', 'maybe', /ALLOW_SIGNUP="maybe" must be true or false/],
+    ['TLS_CERT_FILE', '/x.crt', /TLS_CERT_FILE and TLS_KEY_FILE must be set together/],
+    ['TLS_CLIENT_CA_FILE', '/ca.crt', /TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE/],
+    ['BOOTSTRAP_ADMIN_EMAIL', 'root@example.test', /must be set together/],
+    ['MAX_CONCURRENT_CALLS_PER_CALLER', '0', /MAX_CONCURRENT_CALLS_PER_CALLER/],
+  ])('when %s=%s, then one line names the variable', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('when SERVICE_TOKENS gives two services one token, then it is refused', () => {
+    const entry = { sha256: 'a'.repeat(64), methods: ['*'] };
+    const value = JSON.stringify([
+      { name: 'one', ...entry },
+      { name: 'two', ...entry },
+    ]);
+    expect(() => loadConfig({ SERVICE_TOKENS: value })).toThrow(/two services the same token/);
+  });
+
+  it('when the bootstrap password is too short, then the error does not repeat it', () => {
+    const env = { BOOTSTRAP_ADMIN_EMAIL: 'root@example.test', BOOTSTRAP_ADMIN_PASSWORD: 'hunter2' };
+    expect(() => loadConfig(env)).toThrow(/^BOOTSTRAP_ADMIN_PASSWORD must have 12 to 1024 characters$/);
+  });
 });

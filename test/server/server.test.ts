@@ -82,10 +82,16 @@ describe('reflection', () => {
 
 describe('metrics and request log', () => {
   it('when calls are made, then /metrics counts them under the standard names', async () => {
-    await call(users.createUser, users, {
-      user: { id: '', name: 'Grace Hopper', email: `grace${Date.now()}@example.test`, role: Role.ROLE_INSTRUCTOR, etag: '' },
-      password: 'correct horse battery',
-    });
+    // Only an admin creates instructors.
+    await call(
+      users.createUser,
+      users,
+      {
+        user: { id: '', name: 'Grace Hopper', email: `grace${Date.now()}@example.test`, role: Role.ROLE_INSTRUCTOR, etag: '' },
+        password: 'correct horse battery',
+      },
+      await server.asAdmin(),
+    );
     await failure(call(users.getUser, users, { id: 'nope' }));
     const res = await fetch(`http://127.0.0.1:${server.app.metricsPort}/metrics`);
     expect(res.status).toBe(200);

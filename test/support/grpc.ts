@@ -1,4 +1,14 @@
-import { type CallOptions, type Client, type ClientUnaryCall, credentials, Metadata, type ServiceError, type status } from '@grpc/grpc-js';
+import {
+  type CallOptions,
+  type Client,
+  type ClientUnaryCall,
+  credentials,
+  InterceptingCall,
+  type Interceptor,
+  Metadata,
+  type ServiceError,
+  type status,
+} from '@grpc/grpc-js';
 import { BadRequest, ErrorInfo, PreconditionFailure, ResourceInfo } from '../../generated/google/rpc/error_details.js';
 import { Status } from '../../generated/google/rpc/status.js';
 
@@ -17,8 +27,58 @@ export function call<Req, Res>(method: UnaryMethod<Req, Res>, client: Client, re
   });
 }
 
-/** Makes a client of a generated constructor against a local port. */
-export function connect<C>(Ctor: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => C, port: number): C {
+/** Metadata carrying `authorization: Bearer <token>`. */
+export function bearer(token: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
+}
+
+/**
+ * Who a test client acts as when a call names nobody: the test server signs
+ * its bootstrap admin in and registers the token here, so a test that is not
+ * about authorization is not about it either. Tests of who may do what pass
+ * their own `bearer(...)` or `anonymous()` metadata.
+ */
+const defaultAuthorization = new Map<number, string>();
+
+export function actAsByDefault(port: number, token: string | undefined): void {
+  if (token === undefined) defaultAuthorization.delete(port);
+  else defaultAuthorization.set(port, `Bearer ${token}`);
+}
+
+const ANONYMOUS_MARK = 'x-test-anonymous';
+
+/** Metadata for a call made with no credentials at all. */
+export function anonymous(): Metadata {
+  const metadata = new Metadata();
+  metadata.set(ANONYMOUS_MARK, '1');
+  return metadata;
+}
+
+function defaultCredentials(port: number): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        if (metadata.get(ANONYMOUS_MARK).length > 0) metadata.remove(ANONYMOUS_MARK);
+        else if (metadata.get('authorization').length === 0) {
+          const authorization = defaultAuthorization.get(port);
+          if (authorization) metadata.set('authorization', authorization);
+        }
+        next(metadata, listener);
+      },
+    });
+}
+
+type ClientCtor<C> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => C;
+
+/** Makes a client of a generated constructor against a local port, acting as the test server's admin unless a call says otherwise. */
+export function connect<C>(Ctor: ClientCtor<C>, port: number): C {
+  return new Ctor(`127.0.0.1:${port}`, credentials.createInsecure(), { interceptors: [defaultCredentials(port)] });
+}
+
+/** A client that sends only the credentials each call carries (none unless given). */
+export function connectAnonymous<C>(Ctor: ClientCtor<C>, port: number): C {
   return new Ctor(`127.0.0.1:${port}`, credentials.createInsecure());
 }
 

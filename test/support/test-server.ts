@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import type { Metadata } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { inject } from 'vitest';
+import { AuthServiceClient } from '../../generated/campus/identity/v1/auth.js';
 import { type App, type AppOverrides, startApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { startEmbeddedMongo } from '../../src/db/embedded-mongo.js';
@@ -9,6 +11,7 @@ import type { EmbeddedStore } from '../../src/db/embedded-postgres.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { argon2idHasher } from '../../src/identity/password-hasher.js';
 import { createTestDatabase } from './databases.js';
+import { actAsByDefault, bearer, call, connect } from './grpc.js';
 
 export interface TestServer {
   readonly app: App;
@@ -16,6 +19,12 @@ export interface TestServer {
   readonly port: number;
   /** Every log line the server wrote, parsed. */
   readonly logs: Record<string, unknown>[];
+  /** The bootstrap admin's credentials (created at start). */
+  readonly admin: { readonly email: string; readonly password: string; readonly id: string };
+  /** Signs in over gRPC and returns metadata carrying the session token. */
+  signIn(email: string, password: string): Promise<Metadata>;
+  /** Metadata of a signed-in admin, for calls only admins may make. */
+  asAdmin(): Promise<Metadata>;
   close(): Promise<void>;
 }
 
@@ -33,6 +42,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
   await migrator.migrator.up();
   await migrator.close();
   const mongo: EmbeddedStore = await startEmbeddedMongo();
+  const admin = { email: `admin-${randomBytes(4).toString('hex')}@example.test`, password: randomBytes(18).toString('base64url') };
   const config = loadConfig({
     GRPC_PORT: '0',
     GRPC_HOST: '127.0.0.1',
@@ -43,6 +53,8 @@ export async function startTestServer(env: Record<string, string> = {}, override
     REDIS_KEY_PREFIX: `test:${randomBytes(4).toString('hex')}:`,
     LOG_LEVEL: 'info',
     SHUTDOWN_GRACE_MS: '2000',
+    BOOTSTRAP_ADMIN_EMAIL: admin.email,
+    BOOTSTRAP_ADMIN_PASSWORD: admin.password,
     ...env,
   });
   const logs: Record<string, unknown>[] = [];
@@ -54,12 +66,39 @@ export async function startTestServer(env: Record<string, string> = {}, override
   });
   const log = pino({ level: config.logLevel }, sink);
   const app = await startApp(config, { log, passwordHasher: testPasswordHasher, ...overrides });
+  const signIn = async (email: string, password: string) => {
+    const auth = connect(AuthServiceClient, app.grpcPort);
+    try {
+      return bearer((await call(auth.login, auth, { email, password })).sessionToken);
+    } finally {
+      auth.close();
+    }
+  };
+  let adminMetadata: Promise<Metadata> | undefined;
+  // Over TLS the plaintext test clients cannot call: such tests bring their own.
+  const adminSession = await (async () => {
+    if (config.tls) return undefined;
+    const auth = connect(AuthServiceClient, app.grpcPort);
+    try {
+      return await call(auth.login, auth, { email: admin.email, password: admin.password });
+    } finally {
+      auth.close();
+    }
+  })();
+  actAsByDefault(app.grpcPort, adminSession?.sessionToken);
   return {
     app,
     config,
     port: app.grpcPort,
     logs,
+    admin: { ...admin, id: adminSession?.user?.id ?? '' },
+    signIn,
+    asAdmin: () => {
+      adminMetadata ??= signIn(admin.email, admin.password);
+      return adminMetadata;
+    },
     close: async () => {
+      actAsByDefault(app.grpcPort, undefined);
       await app.shutdown();
       await mongo.stop();
       await db.drop();

@@ -3,6 +3,8 @@ import { Migration20261125001401 } from './Migration20261125001401.js';
 import { Migration20261125002150 } from './Migration20261125002150.js';
 import { Migration20261125002518 } from './Migration20261125002518.js';
 
+import { Migration20261125002724 } from './Migration20261125002724.js';
+
 /**
  * Applied in this order. `npm run migration:create` writes a new one from the
  * entity diff; append it here. A released migration is never edited.
@@ -11,4 +13,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125001401', class: Migration20261125001401 },
   { name: 'Migration20261125002150', class: Migration20261125002150 },
   { name: 'Migration20261125002518', class: Migration20261125002518 },
+
+  { name: 'Migration20261125002724', class: Migration20261125002724 },
 ];

@@ -1,0 +1,43 @@
+import type { Metadata } from '@grpc/grpc-js';
+import type { ServiceToken } from '../config.js';
+import { DomainError } from '../errors/domain-error.js';
+import { ANONYMOUS, type Principal, type ServicePrincipal, type UserPrincipal } from './principal.js';
+import { tokenHash } from './token-hash.js';
+
+/** Finds the user behind a session token; undefined when it is not a live session. */
+export interface SessionResolver {
+  resolve(token: string): Promise<UserPrincipal | undefined>;
+}
+
+/** Resolves the caller of one call from its metadata. */
+export type Authenticate = (metadata: Metadata) => Promise<Principal>;
+
+// RFC 6750 b64token, bounded so no one makes us hash megabytes.
+const BEARER = /^Bearer +([A-Za-z0-9._~+/-]{1,512}=*)$/i;
+
+/**
+ * `authorization: Bearer <token>` -> the principal. No header: anonymous. A
+ * configured service token (matched by its SHA-256, no I/O) or else a session
+ * token (one cache read, PostgreSQL on a miss). Anything else, including an
+ * expired or revoked session, is UNAUTHENTICATED; the message never repeats
+ * the token.
+ */
+export function createAuthenticator(serviceTokens: readonly ServiceToken[], sessions: SessionResolver): Authenticate {
+  const services = new Map<string, ServicePrincipal>(
+    serviceTokens.map((t) => [t.sha256, { kind: 'service', id: t.name, methods: t.methods }]),
+  );
+  return async (metadata) => {
+    const values = metadata.get('authorization');
+    if (values.length === 0) return ANONYMOUS;
+    const header = values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
+    const token = header === undefined ? undefined : BEARER.exec(header.trim())?.[1];
+    if (token === undefined) {
+      throw new DomainError('UNAUTHENTICATED', 'MALFORMED_AUTHORIZATION', 'authorization metadata must be one "Bearer <token>"');
+    }
+    const principal = services.get(tokenHash(token)) ?? (await sessions.resolve(token));
+    if (principal === undefined) {
+      throw new DomainError('UNAUTHENTICATED', 'INVALID_TOKEN', 'the token is invalid, expired or revoked; sign in again');
+    }
+    return principal;
+  };
+}

@@ -1,0 +1,34 @@
+import { type AuthServiceServer, PrincipalKind } from '../../generated/campus/identity/v1/auth.js';
+import { hostOf } from '../server/caller-limits.js';
+import type { Unary } from '../server/unary.js';
+import type { AuthService } from './auth.service.js';
+import { toMessage } from './user.handler.js';
+
+const KINDS = {
+  anonymous: PrincipalKind.PRINCIPAL_KIND_ANONYMOUS,
+  user: PrincipalKind.PRINCIPAL_KIND_USER,
+  service: PrincipalKind.PRINCIPAL_KIND_SERVICE,
+};
+
+/** campus.identity.v1.AuthService: proto in, use case, proto out. */
+export function authHandlers(unary: Unary, auth: AuthService): AuthServiceServer {
+  return {
+    login: unary(async (req, ctx) => {
+      const { token, expireTime, user } = await auth.login({ email: req.email, password: req.password, peerHost: hostOf(ctx.peer) });
+      return { sessionToken: token, expireTime, user: toMessage(user) };
+    }),
+    logout: unary(async (_req, ctx) => {
+      await auth.logout(ctx.principal);
+      return {};
+    }),
+    whoAmI: unary(async (_req, ctx) => {
+      const { principal, user } = await auth.whoAmI(ctx.principal);
+      return {
+        kind: KINDS[principal.kind],
+        id: principal.id,
+        user: user && toMessage(user),
+        allowedMethods: principal.kind === 'service' ? [...principal.methods] : [],
+      };
+    }),
+  };
+}

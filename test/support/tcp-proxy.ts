@@ -1,0 +1,55 @@
+import net from 'node:net';
+
+/**
+ * A TCP forwarder the test can cut: while cut, open connections are dropped
+ * and new ones closed at once, as in a network partition. The server behind
+ * it keeps its data.
+ */
+export class TcpProxy {
+  private cut = false;
+  private readonly sockets = new Set<net.Socket>();
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+  ) {}
+
+  static async start(targetPort: number): Promise<TcpProxy> {
+    let proxy: TcpProxy | undefined;
+    const server = net.createServer((client) => {
+      if (!proxy || proxy.cut) return void client.destroy();
+      const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
+      for (const [a, b] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
+        proxy.sockets.add(a);
+        a.on('error', () => b.destroy());
+        a.on('close', () => {
+          proxy?.sockets.delete(a);
+          b.destroy();
+        });
+        a.pipe(b);
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    proxy = new TcpProxy(server, typeof address === 'object' && address ? address.port : 0);
+    return proxy;
+  }
+
+  /** Drops every connection and refuses new ones until `restore`. */
+  partition(): void {
+    this.cut = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  restore(): void {
+    this.cut = false;
+  }
+
+  async close(): Promise<void> {
+    this.partition();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
