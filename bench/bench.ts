@@ -78,7 +78,8 @@ console.log(
     '',
     formatResultsTable(results),
     '',
-    'CPU µs/req and RSS are the server process only; cores = CPU seconds per second; client cores near 1 per worker = client-bound.',
+    'CPU µs/req and RSS are the server process only; cores = CPU seconds per second; client cores near 1 per worker = client-bound;',
+    `machine cores = everything on the machine (of ${os.cpus().length}): well above server + client + PostgreSQL means other load skewed the run.`,
   ]
     .filter((line, i) => line !== '' || i > 3)
     .join('\n'),

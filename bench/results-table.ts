@@ -39,6 +39,7 @@ const HEADER = [
   'server cores',
   'RSS MiB',
   'client cores',
+  'machine cores',
 ];
 
 /** The results as a plain-text table, one block of three rows per scenario. */
@@ -58,6 +59,7 @@ export function formatResultsTable(results: readonly ScenarioResult[]): string {
       ratio(r.ratios.cpuPerRequest),
       '',
       ratio(r.ratios.rss),
+      '',
       '',
     ]);
   }
@@ -80,6 +82,7 @@ function phaseRow(scenario: string, server: string, p: PhaseResult): string[] {
     fixed(p.serverCores, 2),
     fixed(p.maxRssMiB, 0),
     fixed(p.clientCores, 2),
+    fixed(p.machineCores, 2),
   ];
 }
 

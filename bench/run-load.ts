@@ -4,7 +4,8 @@ import { forkScript } from './fork-script.js';
 import { IpcInbox, ipcSend } from './ipc.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import type { LoadWorkerInit, LoadWorkerReady, LoadWorkerReport } from './load-messages.js';
-import type { ServerProbe } from './process-probe.js';
+import { busyCoresBetween, machineCpu } from './machine-cpu.js';
+import type { ProbeReading, ServerProbe } from './process-probe.js';
 import type { Fixture, Scenario } from './scenario.js';
 
 /** The figures of one server under one scenario's load, over the measured phase. */
@@ -23,6 +24,8 @@ export interface PhaseResult {
   readonly maxRssMiB: number;
   /** Load generator CPU use over the phase, in cores: near 1 per worker means the client is the bottleneck. */
   readonly clientCores: number;
+  /** Whole-machine CPU use over the phase, in cores: server + client + PostgreSQL + anything else running. */
+  readonly machineCores: number;
   readonly measuredMs: number;
 }
 
@@ -69,13 +72,15 @@ export async function runLoad(run: LoadRun): Promise<PhaseResult> {
     await sleep(options.warmupMs);
     await run.onMeasure?.start();
     await run.probe.start();
+    const machineBefore = machineCpu();
     await broadcast('measure');
     await sleep(options.durationMs);
     await broadcast('stop');
+    const machineAfter = machineCpu();
     const server = await run.probe.stop();
     await run.onMeasure?.stop();
     const reports = await Promise.all(workers.map(({ inbox }) => inbox.receive<LoadWorkerReport>('report')));
-    return summarize(reports, server);
+    return summarize(reports, server, busyCoresBetween(machineBefore, machineAfter, server.elapsedMs));
   } finally {
     for (const { child } of workers) if (child.exitCode === null) child.kill();
   }
@@ -86,10 +91,7 @@ function share(total: number, parts: number, w: number): number {
   return Math.floor(total / parts) + (w < total % parts ? 1 : 0);
 }
 
-function summarize(
-  reports: readonly LoadWorkerReport[],
-  server: { cpuMicros: number; maxRssBytes: number; elapsedMs: number },
-): PhaseResult {
+function summarize(reports: readonly LoadWorkerReport[], server: ProbeReading, machineCores: number): PhaseResult {
   const histogram = LatencyHistogram.empty();
   const errorsByCode: Record<string, number> = {};
   let requests = 0;
@@ -113,6 +115,7 @@ function summarize(
     serverCores: server.cpuMicros / 1e6 / seconds,
     maxRssMiB: server.maxRssBytes / 2 ** 20,
     clientCores: clientCpuMicros / 1e6 / seconds,
+    machineCores,
     measuredMs: server.elapsedMs,
   };
 }
