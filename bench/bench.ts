@@ -118,7 +118,7 @@ async function benchScenario(scenario: Scenario): Promise<ScenarioResult> {
 function printProfile(name: string, file: URL, profile: Parameters<typeof hotFunctions>[0]): void {
   const pct = (share: number) => `${(share * 100).toFixed(1).padStart(5)} %`;
   console.log(`\n${name}: CPU profile of the service, measured phase: ${file.pathname}`);
-  console.log('self time by package:');
+  console.log('self time by package (share of busy samples, idle excluded):');
   for (const [pkg, share] of selfTimeByPackage(profile).slice(0, 12)) console.log(`  ${pct(share)}  ${pkg}`);
   console.log('hottest functions (self time):');
   for (const f of hotFunctions(profile, 25)) console.log(`  ${pct(f.self)}  ${f.name}  ${f.where}`);

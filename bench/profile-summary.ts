@@ -6,12 +6,12 @@ export interface HotFunction {
   readonly where: string;
 }
 
-/** The functions with the most self time (share of samples, 0..1), grouped by name and place. */
+/** The functions with the most self time (share of busy samples, 0..1), grouped by name and place. */
 export function hotFunctions(profile: CpuProfile, top = 20): HotFunction[] {
   const bySelf = new Map<string, HotFunction & { hits: number }>();
   let total = 0;
   for (const node of profile.nodes) {
-    const hits = node.hitCount ?? 0;
+    const hits = busyHits(node);
     if (hits === 0) continue;
     total += hits;
     const { functionName, url, lineNumber } = node.callFrame;
@@ -34,12 +34,12 @@ function shorten(url: string): string {
   return src >= 0 ? url.slice(src + 1) : url.replace(/^file:\/\//, '');
 }
 
-/** Self time (share of samples, 0..1) by npm package, `(our code)`, `(node)` or a V8 bucket such as `(garbage collector)`. */
+/** Self time (share of busy samples, 0..1) by npm package, `(our code)`, `(node)` or a V8 bucket such as `(garbage collector)`. */
 export function selfTimeByPackage(profile: CpuProfile): [string, number][] {
   const byPackage = new Map<string, number>();
   let total = 0;
   for (const node of profile.nodes) {
-    const hits = node.hitCount ?? 0;
+    const hits = busyHits(node);
     if (hits === 0) continue;
     total += hits;
     const key = packageOf(node.callFrame.url, node.callFrame.functionName);
@@ -57,4 +57,9 @@ function packageOf(url: string, functionName: string): string {
   if (url.startsWith('node:')) return '(node)';
   if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
   return '(our code)';
+}
+
+/** Samples of a node, none for `(idle)`: shares are of the time the process was working. */
+function busyHits(node: CpuProfile['nodes'][number]): number {
+  return node.callFrame.functionName === '(idle)' ? 0 : (node.hitCount ?? 0);
 }
