@@ -4,7 +4,7 @@
  * in a process of its own (forked by noop-server-host.ts) so its CPU and RSS
  * are its own.
  */
-import type { ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import { ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { loadConfig } from '../src/config.js';
 import { bind, createGrpcServer } from '../src/server/grpc-server.js';
 import { IpcInbox, ipcSend } from './ipc.js';
@@ -30,7 +30,7 @@ server.addService(
   { call: method },
   { call: (_call: ServerUnaryCall<unknown, unknown>, done: sendUnaryData<unknown>) => done(null, response) },
 );
-const port = await bind(server, '127.0.0.1', 0);
+const port = await bind(server, '127.0.0.1', 0, ServerCredentials.createInsecure());
 await ipcSend(process, { type: 'ready', port } satisfies NoopServerReady);
 
 const probe = processProbe();
