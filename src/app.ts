@@ -17,10 +17,11 @@ import { EventRecorder } from './analytics/event-recorder.js';
 import { RollupJob } from './analytics/rollup-job.js';
 import { auditHandlers } from './audit/audit.handler.js';
 import { AuditService } from './audit/audit.service.js';
+import { postgresAccessLookups } from './auth/access-lookups.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createAuthorizer } from './auth/authorizer.js';
-import { createUserRule } from './auth/create-user-rule.js';
 import { LoginThrottle } from './auth/login-throttle.js';
+import { authorizationRules } from './auth/rules.js';
 import { localPaymentProvider } from './billing/local-payment-provider.js';
 import { paymentHandlers } from './billing/payment.handler.js';
 import { PaymentService } from './billing/payment.service.js';
@@ -134,7 +135,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   );
   const unary = createUnary(log, {
     authenticate: createAuthenticator(config.serviceTokens, sessions),
-    authorize: createAuthorizer({ '/campus.identity.v1.UserService/CreateUser': createUserRule(config.allowSignup) }),
+    authorize: createAuthorizer(authorizationRules({ allowSignup: config.allowSignup }), postgresAccessLookups(stores.pg.em)),
     limits: new CallerLimits(config.maxConcurrentCallsPerCaller),
   });
 

@@ -1,24 +1,106 @@
 import { DomainError } from '../errors/domain-error.js';
+import type { AccessLookups, EnrollmentAccess, ItemAccess } from './access-lookups.js';
+import type { Column, Relation, RelationCheck, RuleTable } from './access-rule.js';
 import { methodAllowed } from './method-allowed.js';
 import type { Principal } from './principal.js';
 
-/** A check of one RPC: throws a DomainError (UNAUTHENTICATED, PERMISSION_DENIED) to refuse. */
-export type Rule = (principal: Principal, request: unknown) => void;
-
-/** Decides, before the handler runs, whether the principal may make this call. */
-export type Authorize = (principal: Principal, method: string, request: unknown) => void;
+/** Checks what a read loaded before the caller sees it; throws a DomainError to refuse. */
+export type CheckResponse = (response: unknown) => Promise<void>;
 
 /**
- * Service principals may call only the methods their token lists. Then the
- * rule of the method, if the table has one, decides. The table is keyed by
- * gRPC path (`/package.Service/Method`); the per-RPC authorization rules are
- * added to it.
+ * Decides whether the principal may make this call: throws a DomainError
+ * (UNAUTHENTICATED, PERMISSION_DENIED) to refuse, or returns nothing, or a
+ * check the response of the call must pass.
  */
-export function createAuthorizer(rules: Readonly<Record<string, Rule>>): Authorize {
-  return (principal, method, request) => {
+export type Authorize = (principal: Principal, method: string, request: unknown) => Promise<CheckResponse | undefined>;
+
+/** How a refusal names the relations that would have let the caller in. */
+export const RELATION_PHRASES: Readonly<Record<Relation, string>> = {
+  owner: 'their own',
+  teacher: 'catalog items they teach',
+  public: 'published catalog items',
+  signup: 'students while sign-up is open',
+  new_student: 'students',
+};
+
+/**
+ * Default deny. A service may call only the methods its token lists. Then
+ * the method's rule decides (`/package.Service/Method` keys, see rules.ts); a
+ * method without one is refused to everyone. A grant of relations lets the
+ * caller in when one of them holds: request relations are decided here, in
+ * the order the grant names them (a lookup is made only if the cheaper ones
+ * did not decide); service relations are left to the service; response
+ * relations become the returned check. Anonymous callers are refused with
+ * UNAUTHENTICATED (signing in might help), everyone else with
+ * PERMISSION_DENIED.
+ */
+export function createAuthorizer(rules: RuleTable, lookups: AccessLookups): Authorize {
+  return async (principal, method, request) => {
+    const name = method.slice(1);
     if (principal.kind === 'service' && !methodAllowed(principal.methods, method)) {
-      throw new DomainError('PERMISSION_DENIED', 'METHOD_NOT_ALLOWED', `service ${principal.id} may not call ${method.slice(1)}`);
+      throw new DomainError('PERMISSION_DENIED', 'METHOD_NOT_ALLOWED', `service ${principal.id} may not call ${name}`);
     }
-    rules[method]?.(principal, request);
+    const rule = rules[method];
+    if (!rule) throw refusal(principal, 'NO_AUTHORIZATION_RULE', `${name} has no authorization rule: it is refused to everyone`);
+    const column = columnOf(principal);
+    const grant = rule[column];
+    if (grant === 'none') throw refusal(principal, rule.deniedReason ?? 'ROLE_NOT_ALLOWED', `${column} callers may not call ${name}`);
+    if (principal.kind === 'user' && principal.role !== 'admin') {
+      const limited = rule.limit?.(principal, request);
+      if (limited) throw refusal(principal, limited.reason, limited.message);
+    }
+    if (grant === 'all') return undefined;
+
+    const refused = () =>
+      refusal(
+        principal,
+        rule.deniedReason ?? 'ACCESS_DENIED',
+        `${column} callers may call ${name} only for ${grant.map((r) => RELATION_PHRASES[r]).join(' or ')}`,
+      );
+    const callLookups = memoized(lookups);
+    const later: RelationCheck<unknown>[] = [];
+    for (const relation of grant) {
+      if (rule.byService?.includes(relation)) return undefined;
+      const before = rule.before?.[relation];
+      const after = rule.after?.[relation];
+      if (before && (await before(principal, request, callLookups))) return undefined;
+      if (after) later.push(after);
+      if (!before && !after) throw new Error(`the rule of ${name} grants ${relation} without saying how to decide it`);
+    }
+    if (later.length === 0) throw refused();
+    return async (response) => {
+      for (const check of later) if (await check(principal, response, callLookups)) return;
+      throw refused();
+    };
+  };
+}
+
+/** The rule table's column of a principal. */
+export function columnOf(principal: Principal): Column {
+  return principal.kind === 'user' ? principal.role : principal.kind;
+}
+
+function refusal(principal: Principal, reason: string, message: string): DomainError {
+  return principal.kind === 'anonymous'
+    ? new DomainError('UNAUTHENTICATED', reason, `sign in: ${message}`)
+    : new DomainError('PERMISSION_DENIED', reason, message);
+}
+
+/** The same lookup twice in one call (a rule asking two questions of one item) reads once. */
+function memoized(lookups: AccessLookups): AccessLookups {
+  const seen = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, read: () => Promise<T>): Promise<T> => {
+    let found = seen.get(key) as Promise<T> | undefined;
+    if (!found) {
+      found = read();
+      seen.set(key, found);
+    }
+    return found;
+  };
+  return {
+    catalogItem: (id) => once<ItemAccess | undefined>(`item:${id}`, () => lookups.catalogItem(id)),
+    lessonItem: (id) => once<ItemAccess | undefined>(`lesson:${id}`, () => lookups.lessonItem(id)),
+    enrollment: (id) => once<EnrollmentAccess | undefined>(`enrollment:${id}`, () => lookups.enrollment(id)),
+    paymentOwner: (id) => once<string | undefined>(`payment:${id}`, () => lookups.paymentOwner(id)),
   };
 }

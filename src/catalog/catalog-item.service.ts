@@ -78,13 +78,18 @@ export class CatalogItemService {
     return this.em.getRepository(CatalogItemSchema);
   }
 
-  /** Creates an unpublished item. */
+  /**
+   * Creates an unpublished item. An instructor who names no instructor
+   * becomes the item's instructor; an admin or a service naming none leaves it
+   * without one.
+   */
   async create(fields: CatalogItemFields, actor: Principal): Promise<CatalogItem> {
     const checks = new FieldChecks();
     checkFields(checks, fields, new Set(UPDATABLE_CATALOG_ITEM_FIELDS));
     checks.throwIfAny();
     const price = fields.price as Money;
-    const instructorId = fields.instructorId === '' ? null : fields.instructorId.toLowerCase();
+    const teachesIt = actor.kind === 'user' && actor.role === 'instructor';
+    const instructorId = fields.instructorId !== '' ? fields.instructorId.toLowerCase() : teachesIt ? actor.id : null;
     return transactional(this.em, async (tx) => {
       if (instructorId !== null) await assertCanTeach(tx, instructorId);
       const now = new Date();

@@ -23,22 +23,27 @@ export type Unary = <Req, Res>(handler: UnaryHandler<Req, Res>) => handleUnaryCa
 export interface CallGuards {
   /** Who is calling, from the call's metadata; throws UNAUTHENTICATED for a bad token. */
   readonly authenticate: Authenticate;
-  /** May this principal make this call; throws PERMISSION_DENIED or UNAUTHENTICATED. */
+  /**
+   * May this principal make this call; throws PERMISSION_DENIED or
+   * UNAUTHENTICATED, or returns a check the response must pass.
+   */
   readonly authorize: Authorize;
   /** Per-caller bound on calls in flight. */
   readonly limits?: CallerLimits;
 }
 
 /** Everyone anonymous, everything allowed: for tools and tests that build a bare server. */
-const OPEN: CallGuards = { authenticate: async () => ANONYMOUS, authorize: () => undefined };
+const OPEN: CallGuards = { authenticate: async () => ANONYMOUS, authorize: async () => undefined };
 
 /**
  * Every unary RPC runs here: in its own request scope (a fresh unit of work
  * per store, the caller's deadline passed down to the stores), with its
- * caller authenticated once, authorized and counted against the caller's
- * limit; whatever it throws is mapped to a status by `toGrpcStatus`, the only
- * place that does. Unexpected errors are logged with their cause; the caller
- * sees INTERNAL.
+ * caller authenticated once, counted against the caller's limit (so that the
+ * lookups some authorization rules make are bounded too) and authorized;
+ * a read whose rule decides on the loaded resource has its response checked
+ * before it is sent. Whatever it throws is mapped to a status by
+ * `toGrpcStatus`, the only place that does. Unexpected errors are logged with
+ * their cause; the caller sees INTERNAL.
  */
 export function createUnary(log: Logger, guards: CallGuards = OPEN): Unary {
   return <Req, Res>(handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> =>
@@ -48,10 +53,12 @@ export function createUnary(log: Logger, guards: CallGuards = OPEN): Unary {
       const peer = call.getPeer();
       runInRequestScope(deadline, async () => {
         const principal = await guards.authenticate(call.metadata);
-        guards.authorize(principal, method, call.request);
         const release = guards.limits?.admit(principal, peer);
         try {
-          return await handler(call.request, { metadata: call.metadata, peer, principal });
+          const checkResponse = await guards.authorize(principal, method, call.request);
+          const response = await handler(call.request, { metadata: call.metadata, peer, principal });
+          await checkResponse?.(response);
+          return response;
         } finally {
           release?.();
         }

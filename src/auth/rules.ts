@@ -1,0 +1,278 @@
+import { AnalyticsServiceService } from '../../generated/campus/analytics/v1/analytics.js';
+import { AuditServiceService } from '../../generated/campus/audit/v1/audit.js';
+import { PaymentServiceService } from '../../generated/campus/billing/v1/payment.js';
+import { CatalogServiceService } from '../../generated/campus/catalog/v1/catalog.js';
+import { EnrollmentServiceService } from '../../generated/campus/enrollment/v1/enrollment.js';
+import { ForumServiceService } from '../../generated/campus/forum/v1/forum.js';
+import { AuthServiceService } from '../../generated/campus/identity/v1/auth.js';
+import { Role, UserServiceService } from '../../generated/campus/identity/v1/user.js';
+import type { AccessLookups, ItemAccess } from './access-lookups.js';
+import { type Limit, type RuleTable, rule } from './access-rule.js';
+import type { Principal } from './principal.js';
+
+/** What the rules depend on besides the call. */
+export interface RuleSettings {
+  /** ALLOW_SIGNUP: whether anyone may create a student account. */
+  readonly allowSignup: boolean;
+}
+
+const U = UserServiceService;
+const A = AuthServiceService;
+const C = CatalogServiceService;
+const E = EnrollmentServiceService;
+const P = PaymentServiceService;
+const F = ForumServiceService;
+const N = AnalyticsServiceService;
+
+/**
+ * Who may call what: one row per RPC of every service, one grant per kind of
+ * caller (`all`, `none`, or the relations that let them in; see access-rule.ts).
+ * A method missing here is refused to everyone. Services may call only the
+ * methods their token lists; within those they are trusted like admins, except
+ * that they create students only. docs/security.md shows this table
+ * (`npm run docs:security`).
+ */
+export function authorizationRules(settings: RuleSettings): RuleTable {
+  // biome-ignore format: one row per RPC, its grants on one line, reads as a table
+  return Object.fromEntries([
+    // campus.identity.v1.UserService
+    rule(U.createUser, {
+      anonymous: ['signup'], student: ['signup'], instructor: ['signup'], admin: 'all', service: ['new_student'],
+      before: {
+        signup: (_p, req) => settings.allowSignup && !privilegedRole(req.user?.role),
+        new_student: (_p, req) => !privilegedRole(req.user?.role),
+      },
+      note: 'instructors and admins are created by admins only; sign-up (`ALLOW_SIGNUP`, default on) creates students',
+      deniedReason: 'ADMIN_REQUIRED',
+    }),
+    rule(U.getUser, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
+      before: { owner: (p, req) => is(p, req.id) },
+      note: 'own: their own user',
+    }),
+    rule(U.batchGetUsers, { anonymous: 'none', student: 'none', instructor: 'none', admin: 'all', service: 'all' }),
+    rule(U.listUsers, { anonymous: 'none', student: 'none', instructor: 'none', admin: 'all', service: 'all' }),
+    rule(U.updateUser, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
+      before: { owner: (p, req) => is(p, req.user?.id) },
+      limit: (_p, req) => (changesRole(req.updateMask, req.user?.role) ? { reason: 'ADMIN_REQUIRED', message: 'only an admin may change a role' } : undefined),
+      note: 'own: their own name and email; only admins change roles',
+    }),
+    rule(U.deleteUser, { anonymous: 'none', student: 'none', instructor: 'none', admin: 'all', service: 'all' }),
+
+    // campus.identity.v1.AuthService
+    rule(A.login, { anonymous: 'all', student: 'all', instructor: 'all', admin: 'all', service: 'all' }),
+    rule(A.logout, { anonymous: 'none', student: 'all', instructor: 'all', admin: 'all', service: 'all' }),
+    rule(A.whoAmI, { anonymous: 'all', student: 'all', instructor: 'all', admin: 'all', service: 'all' }),
+
+    // campus.catalog.v1.CatalogService
+    rule(C.createCatalogItem, {
+      anonymous: 'none', student: 'none', instructor: ['teacher'], admin: 'all', service: 'all',
+      before: { teacher: (p, req) => !req.catalogItem?.instructorId || is(p, req.catalogItem.instructorId) },
+      note: 'instructors create items they teach (instructor_id empty or their own id; they become its instructor)',
+    }),
+    rule(C.getCatalogItem, {
+      anonymous: ['public'], student: ['public'], instructor: ['public', 'teacher'], admin: 'all', service: 'all',
+      after: { public: (_p, item) => item.published, teacher: (p, item) => is(p, item.instructorId) },
+      note: 'checked on the item read, before it is returned',
+    }),
+    rule(C.batchGetCatalogItems, {
+      anonymous: ['public'], student: ['public'], instructor: ['public', 'teacher'], admin: 'all', service: 'all',
+      after: {
+        public: (_p, res) => res.catalogItems.every((item) => item.published),
+        teacher: (p, res) => res.catalogItems.every((item) => item.published || is(p, item.instructorId)),
+      },
+      note: 'every item asked for must be visible to the caller; checked on the items read',
+    }),
+    rule(C.listCatalogItems, {
+      anonymous: ['public'], student: ['public'], instructor: ['public', 'teacher'], admin: 'all', service: 'all',
+      before: { public: (_p, req) => req.published === true, teacher: (p, req) => is(p, req.instructorId) },
+      note: 'public: the request asks for `published: true`; teacher: `instructor_id` is the caller',
+    }),
+    rule(C.updateCatalogItem, {
+      anonymous: 'none', student: 'none', instructor: ['teacher'], admin: 'all', service: 'all',
+      before: { teacher: (p, req, l) => teaches(p, l.catalogItem(req.catalogItem?.id ?? '')) },
+      limit: (p, req) =>
+        changesInstructor(req.updateMask) && !is(p, req.catalogItem?.instructorId)
+          ? { reason: 'ADMIN_REQUIRED', message: 'only an admin may give a catalog item to another instructor' }
+          : undefined,
+      note: 'instructors cannot hand their items to someone else',
+    }),
+    rule(C.deleteCatalogItem, teacherOnly((req, l) => l.catalogItem(req.id))),
+    rule(C.publishCatalogItem, teacherOnly((req, l) => l.catalogItem(req.id))),
+    rule(C.unpublishCatalogItem, teacherOnly((req, l) => l.catalogItem(req.id))),
+    rule(C.searchCatalogItems, {
+      anonymous: 'all', student: 'all', instructor: 'all', admin: 'all', service: 'all',
+      note: 'finds published items only',
+    }),
+    rule(C.createLesson, teacherOnly((req, l) => l.catalogItem(req.catalogItemId))),
+    rule(C.listLessons, {
+      anonymous: ['public'], student: ['public'], instructor: ['public', 'teacher'], admin: 'all', service: 'all',
+      before: {
+        public: async (_p, req, l) => published(await l.catalogItem(req.catalogItemId)),
+        teacher: (p, req, l) => teaches(p, l.catalogItem(req.catalogItemId)),
+      },
+    }),
+    rule(C.updateLesson, teacherOnly((req, l) => l.lessonItem(req.lesson?.id ?? ''))),
+    rule(C.deleteLesson, teacherOnly((req, l) => l.lessonItem(req.id))),
+
+    // campus.enrollment.v1.EnrollmentService
+    rule(E.enroll, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
+      before: { owner: (p, req) => is(p, req.userId) },
+      note: 'own: `user_id` is the caller',
+    }),
+    rule(E.getEnrollment, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner', 'teacher'], admin: 'all', service: 'all',
+      after: {
+        owner: (p, enrollment) => is(p, enrollment.userId),
+        teacher: (p, enrollment, l) => teaches(p, l.catalogItem(enrollment.catalogItemId)),
+      },
+      note: 'checked on the enrollment read',
+    }),
+    rule(E.listEnrollments, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner', 'teacher'], admin: 'all', service: 'all',
+      before: {
+        owner: (p, req) => is(p, req.userId),
+        teacher: (p, req, l) => req.userId === '' && req.catalogItemId !== '' && teaches(p, l.catalogItem(req.catalogItemId)),
+      },
+      note: 'own: by `user_id` = the caller; teacher: by `catalog_item_id` of an item they teach',
+    }),
+    rule(E.cancelEnrollment, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
+      before: { owner: async (p, req, l) => owns(p, (await l.enrollment(req.id))?.userId) },
+      note: "the enrollment's owner is looked up before anything changes",
+    }),
+    rule(E.recordLessonCompletion, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
+      before: { owner: (p, req) => is(p, req.userId) },
+    }),
+    rule(E.getProgress, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner', 'teacher'], admin: 'all', service: 'all',
+      before: {
+        owner: (p, req) => is(p, req.userId),
+        teacher: (p, req, l) => teaches(p, l.catalogItem(req.catalogItemId)),
+      },
+    }),
+
+    // campus.billing.v1.PaymentService
+    rule(P.getPayment, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
+      after: { owner: (p, payment) => is(p, payment.userId) },
+      note: 'checked on the payment read',
+    }),
+    rule(P.listPayments, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
+      before: { owner: (p, req) => is(p, req.userId) },
+    }),
+    rule(P.refundPayment, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
+      before: { owner: async (p, req, l) => owns(p, await l.paymentOwner(req.id)) },
+      note: "the payment's owner is looked up before anything changes",
+    }),
+
+    // campus.audit.v1.AuditService
+    rule(AuditServiceService.listAuditEntries, { anonymous: 'none', student: 'none', instructor: 'none', admin: 'all', service: 'all' }),
+
+    // campus.forum.v1.ForumService
+    rule(F.createThread, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
+      before: { owner: (p, req) => is(p, req.authorId) },
+      note: '`author_id` is the caller; the forum service also requires them to be enrolled in, or teach, the item',
+    }),
+    rule(F.getThread, signedIn()),
+    rule(F.listThreads, signedIn()),
+    rule(F.createPost, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
+      before: { owner: (p, req) => is(p, req.authorId) },
+      note: '`author_id` is the caller; the forum service also requires them to be enrolled in, or teach, the item',
+    }),
+    rule(F.listPosts, signedIn()),
+    rule(F.updatePost, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
+      byService: ['owner'],
+      limit: actorIsCaller((req) => req.actorId),
+      note: "`actor_id` is the caller; the forum service checks that they wrote the post",
+    }),
+    rule(F.deletePost, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner', 'teacher'], admin: 'all', service: 'all',
+      byService: ['owner', 'teacher'],
+      limit: actorIsCaller((req) => req.actorId),
+      note: "`actor_id` is the caller; the forum service checks that they wrote the post or teach the item (moderation)",
+    }),
+
+    // campus.analytics.v1.AnalyticsService
+    rule(N.recordEvents, {
+      anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
+      before: { owner: (p, req) => req.events.every((event) => is(p, event.userId)) },
+      note: 'own: every event is about the caller (`user_id`)',
+    }),
+    rule(N.getCourseEngagement, {
+      anonymous: 'none', student: 'none', instructor: ['teacher'], admin: 'all', service: 'all',
+      before: { teacher: (p, req, l) => teaches(p, l.catalogItem(req.catalogItemId)) },
+    }),
+  ]);
+}
+
+/** True when `id` names the calling user. */
+function is(principal: Principal, id: string | undefined): boolean {
+  return principal.kind === 'user' && id !== undefined && id.toLowerCase() === principal.id;
+}
+
+/**
+ * Whether the caller owns a looked-up resource. A resource that does not
+ * exist (or a malformed id) goes on to the service, which answers NOT_FOUND or
+ * INVALID_ARGUMENT and changes nothing.
+ */
+function owns(principal: Principal, ownerId: string | undefined): boolean {
+  return ownerId === undefined || is(principal, ownerId);
+}
+
+/** Whether the caller teaches the looked-up item; an unknown item goes on to the service (NOT_FOUND). */
+async function teaches(principal: Principal, item: Promise<ItemAccess | undefined>): Promise<boolean> {
+  const found = await item;
+  return found === undefined || is(principal, found.instructorId ?? undefined);
+}
+
+/** Published, or unknown (the service answers NOT_FOUND). */
+function published(item: ItemAccess | undefined): boolean {
+  return item === undefined || item.published;
+}
+
+/** Changes to a catalog item the instructor of which may make (and admins and services). */
+function teacherOnly<Req>(item: (req: Req, lookups: AccessLookups) => Promise<ItemAccess | undefined>) {
+  return {
+    anonymous: 'none',
+    student: 'none',
+    instructor: ['teacher'],
+    admin: 'all',
+    service: 'all',
+    before: { teacher: (p: Principal, req: Req, l: AccessLookups) => teaches(p, item(req, l)) },
+  } as const;
+}
+
+/** Readable by every signed-in caller. */
+function signedIn() {
+  return { anonymous: 'none', student: 'all', instructor: 'all', admin: 'all', service: 'all' } as const;
+}
+
+/** Requests that name who asks must name the caller. */
+function actorIsCaller<Req>(actorOf: (req: Req) => string): Limit<Req> {
+  return (p, req) =>
+    is(p, actorOf(req)) ? undefined : { reason: 'ACTOR_NOT_CALLER', message: 'actor_id must be the id of the signed-in user' };
+}
+
+function privilegedRole(role: Role | undefined): boolean {
+  return role === Role.ROLE_INSTRUCTOR || role === Role.ROLE_ADMIN;
+}
+
+/** Whether an UpdateUser changes the role (see UserService.update for what an empty mask means). */
+function changesRole(mask: readonly string[] | undefined, role: Role | undefined): boolean {
+  if (!mask || mask.length === 0) return role !== undefined && role !== Role.ROLE_UNSPECIFIED;
+  return mask.includes('role') || mask.includes('*');
+}
+
+/** Whether an UpdateCatalogItem sets instructor_id (an empty mask sets every field). */
+function changesInstructor(mask: readonly string[] | undefined): boolean {
+  return !mask || mask.length === 0 || mask.includes('*') || mask.includes('instructor_id');
+}
