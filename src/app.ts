@@ -133,9 +133,10 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     log,
     () => countAuth('login_limits_local'),
   );
+  const rules = authorizationRules({ allowSignup: config.allowSignup });
   const unary = createUnary(log, {
     authenticate: createAuthenticator(config.serviceTokens, sessions),
-    authorize: createAuthorizer(authorizationRules({ allowSignup: config.allowSignup }), postgresAccessLookups(stores.pg.em)),
+    authorize: createAuthorizer(rules, postgresAccessLookups(stores.pg.em)),
     limits: new CallerLimits(config.maxConcurrentCallsPerCaller),
   });
 
@@ -183,6 +184,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     [AnalyticsServiceService, analyticsHandlers(unary, analytics)],
   ];
   for (const [definition, handlers] of services) server.addService(definition, handlers as never);
+  const unruled = services.flatMap(([definition]) => Object.values(definition).map((m) => m.path)).filter((path) => !rules[path]);
+  if (unruled.length > 0) log.warn({ methods: unruled }, 'methods without an authorization rule are refused to every caller');
   addReflection(server);
 
   const health = new Health(

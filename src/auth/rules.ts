@@ -87,7 +87,7 @@ export function authorizationRules(settings: RuleSettings): RuleTable {
     rule(C.listCatalogItems, {
       anonymous: ['public'], student: ['public'], instructor: ['public', 'teacher'], admin: 'all', service: 'all',
       before: { public: (_p, req) => req.published === true, teacher: (p, req) => is(p, req.instructorId) },
-      note: 'public: the request asks for `published: true`; teacher: `instructor_id` is the caller',
+      note: 'published: the request asks for `published: true`; teaches: `instructor_id` is the caller',
     }),
     rule(C.updateCatalogItem, {
       anonymous: 'none', student: 'none', instructor: ['teacher'], admin: 'all', service: 'all',
@@ -136,7 +136,7 @@ export function authorizationRules(settings: RuleSettings): RuleTable {
         owner: (p, req) => is(p, req.userId),
         teacher: (p, req, l) => req.userId === '' && req.catalogItemId !== '' && teaches(p, l.catalogItem(req.catalogItemId)),
       },
-      note: 'own: by `user_id` = the caller; teacher: by `catalog_item_id` of an item they teach',
+      note: 'own: by `user_id` = the caller; teaches: by `catalog_item_id` of an item they teach',
     }),
     rule(E.cancelEnrollment, {
       anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
