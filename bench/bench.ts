@@ -90,11 +90,18 @@ console.log(`\nwrote ${RESULTS.pathname}`);
 async function benchScenario(scenario: Scenario): Promise<ScenarioResult> {
   progress(`${scenario.name}: setup`);
   const fixture = await scenario.setup({ sql, options });
-  const response = await sampleResponse(service.port, scenario, scenario.makeRequest(fixture, seededRandom(1))(0));
+  const response = await sampleResponse(service.port, scenario, scenario.makeRequest(fixture, seededRandom(1))(0), service.authorization);
 
   progress(`${scenario.name}: no-op server (${response.length} byte response)`);
   const noop = await startNoopServer(scenario, response);
-  const noopResult = await runLoad({ port: noop.port, scenario, fixture, options, probe: noop.probe }).finally(() => noop.stop());
+  const noopResult = await runLoad({
+    port: noop.port,
+    scenario,
+    fixture,
+    options,
+    probe: noop.probe,
+    authorization: service.authorization,
+  }).finally(() => noop.stop());
 
   progress(`${scenario.name}: service`);
   const profileFile = new URL(`${scenario.name}-${Date.now()}.cpuprofile`, PROFILES);
@@ -104,6 +111,7 @@ async function benchScenario(scenario: Scenario): Promise<ScenarioResult> {
     fixture,
     options,
     probe: service.probe,
+    authorization: service.authorization,
     onMeasure: profiler && {
       start: () => profiler.start(),
       stop: async () => {

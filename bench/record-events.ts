@@ -5,9 +5,9 @@
  * then CALLERS concurrent gRPC clients send batches of BATCH events for
  * SECONDS seconds and the events recorded per second are printed.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { credentials } from '@grpc/grpc-js';
+import { credentials, Metadata } from '@grpc/grpc-js';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { AnalyticsServiceClient, type Event, EventType } from '../generated/campus/analytics/v1/analytics.js';
@@ -23,6 +23,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const USERS = 200;
 const ITEMS = 20;
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The token the load calls with, made for this run. */
+const TOKEN = randomBytes(32).toString('base64url');
 
 async function main(): Promise<void> {
   const dbName = `campus_bench_${randomBytes(4).toString('hex')}`;
@@ -46,6 +48,14 @@ async function main(): Promise<void> {
       MONGO_URL: mongo.url,
       LOG_LEVEL: 'warn',
       ANALYTICS_ROLLUP_INTERVAL_MS: '0',
+      // The events come from a service, as they do in production.
+      SERVICE_TOKENS: JSON.stringify([
+        {
+          name: 'bench-events',
+          sha256: createHash('sha256').update(TOKEN).digest('hex'),
+          methods: ['campus.analytics.v1.AnalyticsService/RecordEvents'],
+        },
+      ]),
     });
     const app = await startApp(config, { log: createLogger('warn') });
     try {
@@ -101,6 +111,8 @@ async function drive(port: number, users: string[], items: string[]) {
   const client = new AnalyticsServiceClient(`127.0.0.1:${port}`, credentials.createInsecure(), {
     'grpc.max_send_message_length': 16 * 1024 * 1024,
   });
+  const bearer = new Metadata();
+  bearer.set('authorization', `Bearer ${TOKEN}`);
   const types = [EventType.EVENT_TYPE_LESSON_VIEWED, EventType.EVENT_TYPE_LESSON_COMPLETED, EventType.EVENT_TYPE_POST_CREATED];
   let n = 0;
   const batch = (): Event[] =>
@@ -117,7 +129,7 @@ async function drive(port: number, users: string[], items: string[]) {
     });
   const send = (events: Event[]) =>
     new Promise<{ acceptedCount: number; rejections: unknown[] }>((resolve, reject) => {
-      client.recordEvents({ events }, (err, res) => (err ? reject(err) : resolve(res)));
+      client.recordEvents({ events }, bearer, (err, res) => (err ? reject(err) : resolve(res)));
     });
 
   await send(batch()); // warm-up: connections, memo, JIT

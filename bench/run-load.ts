@@ -35,6 +35,8 @@ export interface LoadRun {
   readonly fixture: Fixture;
   readonly options: BenchOptions;
   readonly probe: ServerProbe;
+  /** `authorization` metadata of every call (the no-op server ignores it, so both runs send the same). */
+  readonly authorization: string | undefined;
   /** Called just outside the probed window: right before it starts and right after it ends. */
   readonly onMeasure?: { start(): Promise<void>; stop(): Promise<void> };
 }
@@ -62,6 +64,7 @@ export async function runLoad(run: LoadRun): Promise<PhaseResult> {
           firstIndex: w,
           stride: options.workers,
           seed: 0x5eed + w,
+          authorization: run.authorization,
         };
         return ipcSend(child, init).then(() => inbox.receive<LoadWorkerReady>('ready'));
       }),

@@ -2,7 +2,9 @@ import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import type { Scenario } from './scenario.js';
 
 /** Calls the scenario's method once and returns the encoded response; fails like the call does. */
-export async function sampleResponse(port: number, scenario: Scenario, request: unknown): Promise<Buffer> {
+export async function sampleResponse(port: number, scenario: Scenario, request: unknown, authorization: string): Promise<Buffer> {
+  const metadata = new Metadata();
+  metadata.set('authorization', authorization);
   const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
   try {
     return await new Promise<Buffer>((resolve, reject) => {
@@ -11,7 +13,7 @@ export async function sampleResponse(port: number, scenario: Scenario, request: 
         scenario.method.requestSerialize,
         (bytes: Buffer) => bytes,
         request,
-        new Metadata(),
+        metadata,
         { deadline: Date.now() + 10_000 },
         (err, response) => (err || !response ? reject(err ?? new Error('no response')) : resolve(response)),
       );

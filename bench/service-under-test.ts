@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { type App, startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { startEmbeddedMongo } from '../src/db/embedded-mongo.js';
@@ -11,6 +11,12 @@ export interface ServiceUnderTest {
   /** The service runs in this process, so this probes this process. */
   readonly probe: ServerProbe;
   readonly redisKeyPrefix: string;
+  /**
+   * The `authorization` metadata the load sends: a service token allowed every
+   * method, made for this run. Resolving it costs a SHA-256 and no I/O, so the
+   * figures include authentication and authorization but no session read.
+   */
+  readonly authorization: string;
   stop(): Promise<void>;
 }
 
@@ -22,6 +28,8 @@ export interface ServiceUnderTest {
 export async function startServiceUnderTest(databaseUrl: string, options: BenchOptions): Promise<ServiceUnderTest> {
   const mongo = await startEmbeddedMongo();
   const redisKeyPrefix = `bench:${randomBytes(4).toString('hex')}:`;
+  const token = randomBytes(32).toString('base64url');
+  const serviceTokens = [{ name: 'bench-load', sha256: createHash('sha256').update(token).digest('hex'), methods: ['*'] }];
   try {
     const app = await startApp(
       loadConfig({
@@ -34,6 +42,7 @@ export async function startServiceUnderTest(databaseUrl: string, options: BenchO
         REDIS_KEY_PREFIX: redisKeyPrefix,
         LOG_LEVEL: options.logLevel,
         SHUTDOWN_GRACE_MS: '2000',
+        SERVICE_TOKENS: JSON.stringify(serviceTokens),
       }),
     );
     return {
@@ -41,6 +50,7 @@ export async function startServiceUnderTest(databaseUrl: string, options: BenchO
       port: app.grpcPort,
       probe: processProbe(),
       redisKeyPrefix,
+      authorization: `Bearer ${token}`,
       stop: async () => {
         await app.shutdown();
         await mongo.stop();
