@@ -1646,8 +1646,9 @@ export const DeletePostRequest: MessageFns<DeletePostRequest> = {
  *
  * Who may write: users enrolled in the catalog item (enrollment active or
  * completed), its instructor, and admins. Moderators (the instructor, admins)
- * may also delete any post. Until authentication is configured the caller
- * names itself in `author_id` / `actor_id`.
+ * may also delete any post. A signed-in user names themselves in `author_id`
+ * and `actor_id` (anything else is PERMISSION_DENIED); admins and services
+ * may act for a user.
  */
 export type ForumServiceService = typeof ForumServiceService;
 export const ForumServiceService = {
