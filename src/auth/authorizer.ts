@@ -57,13 +57,17 @@ export function createAuthorizer(rules: RuleTable, lookups: AccessLookups): Auth
         rule.deniedReason ?? 'ACCESS_DENIED',
         `${column} callers may call ${name} only for ${grant.map((r) => RELATION_PHRASES[r]).join(' or ')}`,
       );
-    const callLookups = memoized(lookups);
+    const callLookups = new CallLookups(lookups);
     const later: RelationCheck<unknown>[] = [];
     for (const relation of grant) {
       if (rule.byService?.includes(relation)) return undefined;
       const before = rule.before?.[relation];
       const after = rule.after?.[relation];
-      if (before && (await before(principal, request, callLookups))) return undefined;
+      if (before) {
+        // Most checks are synchronous comparisons: no await (and no microtask) for them.
+        const holds = before(principal, request, callLookups);
+        if (holds === true || (holds !== false && (await holds))) return undefined;
+      }
       if (after) later.push(after);
       if (!before && !after) throw new Error(`the rule of ${name} grants ${relation} without saying how to decide it`);
     }
@@ -86,21 +90,39 @@ function refusal(principal: Principal, reason: string, message: string): DomainE
     : new DomainError('PERMISSION_DENIED', reason, message);
 }
 
-/** The same lookup twice in one call (a rule asking two questions of one item) reads once. */
-function memoized(lookups: AccessLookups): AccessLookups {
-  const seen = new Map<string, Promise<unknown>>();
-  const once = <T>(key: string, read: () => Promise<T>): Promise<T> => {
-    let found = seen.get(key) as Promise<T> | undefined;
+/**
+ * The lookups of one call: the same lookup twice (a rule asking two
+ * questions of one item) reads once. A class, so that calls that look
+ * nothing up pay for no closures.
+ */
+class CallLookups implements AccessLookups {
+  private seen: Map<string, Promise<unknown>> | undefined;
+
+  constructor(private readonly lookups: AccessLookups) {}
+
+  catalogItem(id: string): Promise<ItemAccess | undefined> {
+    return this.once(`item:${id}`, () => this.lookups.catalogItem(id));
+  }
+
+  lessonItem(id: string): Promise<ItemAccess | undefined> {
+    return this.once(`lesson:${id}`, () => this.lookups.lessonItem(id));
+  }
+
+  enrollment(id: string): Promise<EnrollmentAccess | undefined> {
+    return this.once(`enrollment:${id}`, () => this.lookups.enrollment(id));
+  }
+
+  paymentOwner(id: string): Promise<string | undefined> {
+    return this.once(`payment:${id}`, () => this.lookups.paymentOwner(id));
+  }
+
+  private once<T>(key: string, read: () => Promise<T>): Promise<T> {
+    this.seen ??= new Map();
+    let found = this.seen.get(key) as Promise<T> | undefined;
     if (!found) {
       found = read();
-      seen.set(key, found);
+      this.seen.set(key, found);
     }
     return found;
-  };
-  return {
-    catalogItem: (id) => once<ItemAccess | undefined>(`item:${id}`, () => lookups.catalogItem(id)),
-    lessonItem: (id) => once<ItemAccess | undefined>(`lesson:${id}`, () => lookups.lessonItem(id)),
-    enrollment: (id) => once<EnrollmentAccess | undefined>(`enrollment:${id}`, () => lookups.enrollment(id)),
-    paymentOwner: (id) => once<string | undefined>(`payment:${id}`, () => lookups.paymentOwner(id)),
-  };
+  }
 }
