@@ -108,8 +108,8 @@ export class UserService {
     checks.throwIfAny();
 
     const email = input.email.trim();
-    const emailKey = email.toLowerCase();
-    if (await this.users.findByEmail(emailKey)) throw emailTaken();
+    const emailKey = this.users.emailKeyOf(email);
+    if (await this.users.findByEmail(email)) throw emailTaken();
     const passwordHash = await this.passwords.hash(input.password);
     const now = new Date();
     const user = this.users.create({
@@ -206,8 +206,8 @@ export class UserService {
         if (fields.has('name')) user.name = input.name.trim();
         if (fields.has('email')) {
           const email = input.email.trim();
-          const emailKey = email.toLowerCase();
-          if (emailKey !== user.emailKey && (await users.findByEmail(emailKey))) throw emailTaken();
+          const emailKey = users.emailKeyOf(email);
+          if (emailKey !== user.emailKey && (await users.findByEmail(email))) throw emailTaken();
           user.email = email;
           user.emailKey = emailKey;
         }
@@ -238,13 +238,15 @@ export class UserService {
   async delete(input: DeleteUser): Promise<void> {
     new FieldChecks().uuid(input.id, 'id').throwIfAny();
     await transactional(this.em, async (tx) => {
-      const user = await tx.getRepository(UserSchema).findById(input.id);
+      const users = tx.getRepository(UserSchema);
+      const user = await users.findById(input.id);
       if (!user) throw notFound('User', input.id);
       checkEtag(user.version, input.etag, 'User');
       const placeholder = erasedEmail(user.id);
       user.name = '';
       user.email = placeholder;
-      user.emailKey = placeholder;
+      // Unique per user like the placeholder itself, so the unique index holds.
+      user.emailKey = users.emailKeyOf(placeholder);
       user.passwordHash = UNUSABLE_PASSWORD_HASH;
       user.deleteTime = new Date();
       recordAudit(tx, { actor: input.actor, action: 'user.deleted', entityType: 'user', entityId: user.id });
