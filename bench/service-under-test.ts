@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type App, startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { startEmbeddedMongo } from '../src/db/embedded-mongo.js';
+import { BENCH_FIELD_KEYS_ENV } from './bench-keys.js';
 import type { BenchOptions } from './bench-options.js';
 import { processProbe, type ServerProbe } from './process-probe.js';
 
@@ -34,6 +35,7 @@ export async function startServiceUnderTest(databaseUrl: string, options: BenchO
         REDIS_KEY_PREFIX: redisKeyPrefix,
         LOG_LEVEL: options.logLevel,
         SHUTDOWN_GRACE_MS: '2000',
+        ...BENCH_FIELD_KEYS_ENV,
       }),
     );
     return {

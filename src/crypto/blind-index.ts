@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 /** How an email is compared: surrounding space ignored, case-insensitive. */
 export function normalizeEmail(email: string): string {
@@ -13,7 +13,11 @@ export function normalizeEmail(email: string): string {
  * key could index another column without the two matching each other.
  */
 export class BlindIndex {
-  constructor(private readonly key: Buffer) {}
+  private readonly key: KeyObject;
+
+  constructor(key: Buffer) {
+    this.key = createSecretKey(key);
+  }
 
   /** The users.email_key value of `email`. */
   ofEmail(email: string): string {
