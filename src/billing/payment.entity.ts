@@ -29,7 +29,7 @@ export const PaymentSchema = defineEntity({
   checks: [
     { name: 'payments_amount_check', expression: 'amount >= 0' },
     { name: 'payments_currency_check', expression: "currency ~ '^[A-Z]{3}$'" },
-    { name: 'payments_provider_ref_sealed_check', expression: "provider_ref is null or provider_ref like 'v1.%'" },
+    { name: 'payments_provider_ref_sealed_check', expression: "provider_ref ~ '^v1[.]'" },
   ],
   indexes: [{ name: 'payments_user_create_time_idx', properties: ['user', 'createTime', 'id'] }],
 });

@@ -34,8 +34,8 @@ export const UserSchema = defineEntity({
   },
   checks: [
     // Nothing readable lands in these columns, whoever writes the row.
-    { name: 'users_name_sealed_check', expression: "name like 'v1.%'" },
-    { name: 'users_email_sealed_check', expression: "email like 'v1.%'" },
+    { name: 'users_name_sealed_check', expression: "name ~ '^v1[.]'" },
+    { name: 'users_email_sealed_check', expression: "email ~ '^v1[.]'" },
     { name: 'users_email_key_check', expression: "email_key ~ '^[0-9a-f]{64}$'" },
   ],
   indexes: [

@@ -22,13 +22,11 @@ export class Migration20261125005514 extends Migration {
       await resealPersonalData(this.getEntityManager() as unknown as EntityManager, crypto, { source: 'plaintext', batchSize: 1000 });
     }
 
-    this.addSql(`alter table "users" add constraint "users_name_sealed_check" check (name like 'v1.%');`);
-    this.addSql(`alter table "users" add constraint "users_email_sealed_check" check (email like 'v1.%');`);
+    this.addSql(`alter table "users" add constraint "users_name_sealed_check" check (name ~ '^v1[.]');`);
+    this.addSql(`alter table "users" add constraint "users_email_sealed_check" check (email ~ '^v1[.]');`);
     this.addSql(`alter table "users" add constraint "users_email_key_check" check (email_key ~ '^[0-9a-f]{64}$');`);
 
-    this.addSql(
-      `alter table "payments" add constraint "payments_provider_ref_sealed_check" check (provider_ref is null or provider_ref like 'v1.%');`,
-    );
+    this.addSql(`alter table "payments" add constraint "payments_provider_ref_sealed_check" check (provider_ref ~ '^v1[.]');`);
   }
 
   /** Drops the checks only: values stay sealed (opening them needs the keys, not a migration). */
