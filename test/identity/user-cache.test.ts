@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
+import { sealedUser } from '../support/field-keys.js';
 import { call, connect, failure } from '../support/grpc.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { createUser, queryRows } from '../support/users.js';
@@ -25,7 +26,10 @@ describe('GetUser through the cache', () => {
   it('when the row changes behind the service, then the cached profile is served: reads are cached', async () => {
     const user = await createUser(client, { name: 'Cached Name' });
     await get(user.id);
-    await queryRows(server.config.databaseUrl ?? '', "update users set name = 'Behind the cache' where id = $1", [user.id]);
+    await queryRows(server.config.databaseUrl ?? '', 'update users set name = $2 where id = $1', [
+      user.id,
+      sealedUser('Behind the cache', '').name,
+    ]);
     expect((await get(user.id)).name).toBe('Cached Name');
   });
 
