@@ -5,7 +5,9 @@ import {
   type EntityName,
   type EntityProperty,
   ReferenceKind,
+  TransactionContext,
 } from '@mikro-orm/core';
+import { noForkYet } from './request-scope.js';
 
 /** How the hot reads turn rows of one entity's table into values: built once per entity. */
 interface RowReader {
@@ -69,6 +71,16 @@ function readerOf<T extends object>(em: EntityManager, entityName: EntityName<T>
 }
 
 /**
+ * True when `em` is the global EntityManager, no transaction is running and
+ * this request has not made its fork yet: nothing can be in a unit of work
+ * or a transaction, and asking would make the fork (a new EntityManager and
+ * unit of work) for nothing.
+ */
+function untouched(em: EntityManager): boolean {
+  return em.global && TransactionContext.getEntityManager(em.name) === undefined && noForkYet(em.name);
+}
+
+/**
  * `select <columns> from <table>` of an entity: every stored column of its
  * eagerly loaded properties, none of its lazy ones. Hot reads start from it
  * instead of having the ORM build the same statement on every call.
@@ -93,8 +105,10 @@ export async function readEntities<T extends object>(
   sql: string,
   params: readonly unknown[],
 ): Promise<T[]> {
-  const tx = em.getTransactionContext();
-  const rows: Record<string, unknown>[] = await em.getConnection().execute(sql, [...params], 'all', tx);
+  const tx = untouched(em) ? undefined : em.getTransactionContext();
+  // Outside a transaction a read may go to a replica, as the ORM's own finds do.
+  const connection = em.getConnection(tx === undefined ? 'read' : 'write');
+  const rows: Record<string, unknown>[] = await connection.execute(sql, [...params], 'all', tx);
   if (tx !== undefined) return rows.map((row) => em.map(entityName, row as EntityDictionary<T>));
   const { detach } = readerOf(em, entityName);
   return rows.map((row) => detach(row) as T);
@@ -112,7 +126,7 @@ export async function findByPrimaryKey<T extends object>(
   id: string,
   condition: { readonly sql: string; readonly where: Record<string, unknown> } | undefined = undefined,
 ): Promise<T | null> {
-  if (em.getUnitOfWork().getById(entityName, id as never) !== undefined) {
+  if (!untouched(em) && em.getUnitOfWork().getById(entityName, id as never) !== undefined) {
     return em.findOne(entityName, { id, ...condition?.where } as never) as Promise<T | null>;
   }
   const sql = `${selectFrom(em, entityName)} where "id" = ?${condition ? ` and ${condition.sql}` : ''}`;
