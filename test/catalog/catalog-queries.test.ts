@@ -67,9 +67,7 @@ describe('read paths', () => {
     );
     expect(sql).toHaveLength(1);
     const [select = ''] = sql;
-    expect(select).toMatch(
-      /where "instructor_id" = '[^']+'::uuid and \("title", "id"\) > \(.*\) order by "title" asc, "id" asc limit 2$/,
-    );
+    expect(select).toMatch(/where "instructor_id" = '[^']+'::uuid and \("title", "id"\) > \(.*\) order by "title" asc, "id" asc limit 2$/);
     expect(select).not.toContain('search');
 
     const db = await rawClient(f.server.config.databaseUrl ?? '');
