@@ -27,12 +27,16 @@ import { PaymentService } from './billing/payment.service.js';
 import type { PaymentProvider } from './billing/payment-provider.js';
 import { Cache } from './cache/cache.js';
 import { catalogHandlers } from './catalog/catalog.handler.js';
+import { CatalogItemCache } from './catalog/catalog-item.cache.js';
 import { CatalogItemService } from './catalog/catalog-item.service.js';
 import { LessonService } from './catalog/lesson.service.js';
+import { LessonsCache } from './catalog/lessons.cache.js';
 import type { Config } from './config.js';
 import { runInRequestScope } from './db/request-scope.js';
 import { enrollmentHandlers } from './enrollment/enrollment.handler.js';
 import { EnrollmentService } from './enrollment/enrollment.service.js';
+import type { EnrollmentEvents } from './enrollment/enrollment-events.js';
+import { ProgressCache } from './enrollment/progress.cache.js';
 import { forumHandlers } from './forum/forum.handler.js';
 import { ForumService } from './forum/forum.service.js';
 import { postgresForumAccess } from './forum/forum-access.js';
@@ -41,6 +45,7 @@ import { AuthService } from './identity/auth.service.js';
 import { ensureBootstrapAdmin } from './identity/bootstrap-admin.js';
 import { argon2idHasher, type PasswordHasher } from './identity/password-hasher.js';
 import { SessionStore } from './identity/session-store.js';
+import { UserCache } from './identity/user.cache.js';
 import { userHandlers } from './identity/user.handler.js';
 import { UserService } from './identity/user.service.js';
 import { createLogger, type Logger } from './logger.js';
@@ -106,6 +111,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const cache = new Cache(stores.cache, {
     ttlMs: config.cacheTtlMs,
     negativeTtlMs: config.cacheNegativeTtlMs,
+    enabled: config.cacheEnabled,
     metrics: new CacheMetrics(registry),
     log,
   });
@@ -141,16 +147,22 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const pageTokens = new PageTokens(config.pageTokenSecret);
   const paymentProvider = overrides.paymentProvider ?? localPaymentProvider();
 
-  const users = new UserService(stores.pg.em, passwords, pageTokens);
-  const auth = new AuthService(stores.pg.em, passwords, sessions, throttle, log, countAuth);
-  const catalogItems = new CatalogItemService(stores.pg.em, pageTokens);
-  const lessons = new LessonService(stores.pg.em, pageTokens);
-  const enrollments = new EnrollmentService(stores.pg.em, paymentProvider, pageTokens);
-  const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens);
-  const audit = new AuditService(stores.pg.em, pageTokens);
+  // Hot reads, one cache per resource; each service invalidates what it wrote after its commit.
+  const itemCache = new CatalogItemCache(cache, stores.pg.em);
+  const lessonsCache = new LessonsCache(cache, stores.pg.em);
+  const progressCache = new ProgressCache(cache, stores.pg.em);
+  const userCache = new UserCache(cache, stores.pg.em);
 
   const ingest = new EventIngest(stores.mongo.em, postgresEventContext(stores.pg.em), config.analyticsEventTtlDays);
   const recorder = new EventRecorder(ingest, log, registry);
+
+  const users = new UserService(stores.pg.em, passwords, pageTokens, userCache);
+  const auth = new AuthService(stores.pg.em, passwords, sessions, throttle, log, countAuth);
+  const catalogItems = new CatalogItemService(stores.pg.em, pageTokens, itemCache, lessonsCache);
+  const lessons = new LessonService(stores.pg.em, pageTokens, { items: itemCache, lessons: lessonsCache, progress: progressCache });
+  const enrollments = new EnrollmentService(stores.pg.em, paymentProvider, pageTokens, progressCache, enrollmentAnalytics(recorder));
+  const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens, progressCache);
+  const audit = new AuditService(stores.pg.em, pageTokens);
   const rollups = new RollupJob(
     stores.mongo.em,
     {
@@ -240,6 +252,38 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     if (!overrides.stores) await stores.close();
     throw err;
   }
+}
+
+/** Enrollments and lesson completions as analytics events, queued after their commit (never awaited). */
+function enrollmentAnalytics(recorder: EventRecorder): EnrollmentEvents {
+  return {
+    enrolled: (e) =>
+      recorder.record({
+        type: 'enrolled',
+        userId: e.userId,
+        catalogItemId: e.catalogItemId,
+        lessonId: '',
+        occurTime: e.at,
+        properties: { enrollmentId: e.enrollmentId },
+      }),
+    lessonCompleted: (e) =>
+      recorder.record({
+        type: 'lesson_completed',
+        userId: e.userId,
+        catalogItemId: e.catalogItemId,
+        lessonId: e.lessonId,
+        occurTime: e.at,
+      }),
+    courseCompleted: (e) =>
+      recorder.record({
+        type: 'course_completed',
+        userId: e.userId,
+        catalogItemId: e.catalogItemId,
+        lessonId: '',
+        occurTime: e.at,
+        properties: { enrollmentId: e.enrollmentId },
+      }),
+  };
 }
 
 /** `campus.identity.v1.UserService` from a generated service definition. */

@@ -37,6 +37,11 @@ export interface Config {
   readonly cacheTtlMs: number;
   /** TTL of a cached NOT_FOUND. */
   readonly cacheNegativeTtlMs: number;
+  /**
+   * False: hot reads go to the databases every time (invalidations are still
+   * sent). Sessions and login limits keep using Redis either way.
+   */
+  readonly cacheEnabled: boolean;
   /** How often table and collection sizes are read for the storage gauges. */
   readonly storageStatsIntervalMs: number;
   /** Raw analytics events expire this many days after they occurred; rollups are kept. */
@@ -114,6 +119,7 @@ export function loadConfig(env: Env = process.env): Config {
     pageTokenSecret: read.string('PAGE_TOKEN_SECRET', 'campus-data-development-page-tokens'),
     cacheTtlMs: read.int('CACHE_TTL_MS', 300_000, 1_000, 900_000),
     cacheNegativeTtlMs: read.int('CACHE_NEGATIVE_TTL_MS', 30_000, 100, 300_000),
+    cacheEnabled: read.bool('CACHE_ENABLED', true),
     storageStatsIntervalMs: read.int('STORAGE_STATS_INTERVAL_MS', 60_000, 1_000, 86_400_000),
     analyticsEventTtlDays: read.int('ANALYTICS_EVENT_TTL_DAYS', 180, 1, 3650),
     analyticsRollupIntervalMs: read.int('ANALYTICS_ROLLUP_INTERVAL_MS', 60_000, 0, 86_400_000),

@@ -26,6 +26,12 @@ export interface CacheOptions {
   /** After this many store errors in a row, skip the store for `openMs` (reads go straight to the loader). */
   readonly breaker?: { readonly failures: number; readonly openMs: number };
   readonly maxPendingInvalidations?: number;
+  /**
+   * False: resources read straight from their loaders (no store reads or
+   * writes, no metrics); invalidations still go to the store, so replicas
+   * that do cache stay fresh. For measuring and for turning caching off.
+   */
+  readonly enabled?: boolean;
 }
 
 /** The settled options every resource of one Cache shares. */
@@ -49,6 +55,8 @@ export interface ResolvedCacheOptions {
  */
 export class Cache {
   readonly options: ResolvedCacheOptions;
+  /** Whether resources read through the store; see CacheOptions.enabled. */
+  readonly enabled: boolean;
   private readonly metrics: CacheMetrics | undefined;
   private readonly log: Logger | undefined;
   private readonly pending = new Set<string>();
@@ -73,6 +81,7 @@ export class Cache {
       beta: options.beta ?? 1,
       generationTtlMs: options.generationTtlMs ?? Math.max(60_000, 2 * options.negativeTtlMs),
     };
+    this.enabled = options.enabled ?? true;
     this.metrics = options.metrics;
     this.log = options.log;
     this.maxPending = options.maxPendingInvalidations ?? 100_000;

@@ -91,6 +91,7 @@ export class CachedResource<K, V> {
     const byId = new Map<string, K>();
     for (const key of keys) byId.set(this.idOf(key), key);
     const ids = [...byId.keys()];
+    if (!this.cache.enabled) return this.loadUncached(byId);
     const fullKeys = ids.map((id) => this.keyOf(id));
     const reads = await this.cache.attempt(this.recorder, this.name, 'get', () => this.cache.store.readVersioned(fullKeys));
 
@@ -178,6 +179,14 @@ export class CachedResource<K, V> {
       this.recorder.sets(written?.filter(Boolean).length ?? 0);
     }
     return values;
+  }
+
+  /** Caching turned off: the loader alone, values in the shape a hit would have. */
+  private async loadUncached(byId: ReadonlyMap<string, K>): Promise<Map<string, V>> {
+    const loaded = await this.spec.load([...byId.values()]);
+    const result = new Map<string, V>();
+    for (const [id, value] of loaded) if (byId.has(id)) result.set(id, this.codec.decode(this.codec.encode(value)));
+    return result;
   }
 
   private endFlight(id: string, flight: Flight<V>): void {
