@@ -16,6 +16,8 @@ const scenario = scenarios.find((s) => s.name === init.scenario);
 if (!scenario) throw new Error(`unknown scenario ${init.scenario}`);
 const makeRequest = scenario.makeRequest(init.fixture, seededRandom(init.seed));
 const { path, requestSerialize, responseDeserialize } = scenario.method;
+const metadata = new Metadata();
+metadata.set('authorization', init.authorization);
 
 // A local subchannel pool gives each client its own connection instead of one shared.
 const clients = Array.from(
@@ -44,7 +46,7 @@ function callOnce(client: Client): void {
   const request = makeRequest(init.firstIndex + callNumber++ * init.stride);
   const startedAt = performance.now();
   inFlight++;
-  client.makeUnaryRequest(path, requestSerialize, responseDeserialize, request, new Metadata(), {}, (err) => {
+  client.makeUnaryRequest(path, requestSerialize, responseDeserialize, request, metadata.clone(), {}, (err) => {
     inFlight--;
     if (phase === 'measure') {
       if (err) {

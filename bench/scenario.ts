@@ -2,10 +2,12 @@ import type { MethodDefinition } from '@grpc/grpc-js';
 import type pg from 'pg';
 import type { BenchOptions } from './bench-options.js';
 
-/** What a scenario's setup may use: the bench database and the run's options. */
+/** What a scenario's setup may use: the bench database, the service under test and the run's options. */
 export interface SetupContext {
   /** A plain connection to the bench database, for bulk seeding with SQL. */
   readonly sql: pg.Client;
+  /** One call to the service under test, with the bench's credentials (e.g. to walk list pages). */
+  call<Req, Res>(method: MethodDefinition<Req, Res>, request: Req): Promise<Res>;
   readonly options: BenchOptions;
 }
 

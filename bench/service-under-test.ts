@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { type App, startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { startEmbeddedMongo } from '../src/db/embedded-mongo.js';
@@ -12,17 +12,30 @@ export interface ServiceUnderTest {
   /** The service runs in this process, so this probes this process. */
   readonly probe: ServerProbe;
   readonly redisKeyPrefix: string;
+  /**
+   * `authorization` metadata every bench call carries: a service token
+   * (SERVICE_TOKENS, methods `*`), the cheapest way to authenticate: a hash
+   * and a Map lookup, no store read.
+   */
+  readonly authorization: string;
+  /** Name of that service token, as the service sees the caller. */
+  readonly callerName: string;
   stop(): Promise<void>;
 }
+
+const CALLER_NAME = 'bench-load';
 
 /**
  * The real service, built by startApp in this process, over the bench
  * database, the local Redis (under a key prefix of this run) and the
- * in-process MongoDB-wire stand-in.
+ * in-process MongoDB-wire stand-in, with one service token allowed every
+ * method for the bench's calls.
  */
 export async function startServiceUnderTest(databaseUrl: string, options: BenchOptions): Promise<ServiceUnderTest> {
   const mongo = await startEmbeddedMongo();
   const redisKeyPrefix = `bench:${randomBytes(4).toString('hex')}:`;
+  const token = randomBytes(32).toString('base64url');
+  const serviceTokens = [{ name: CALLER_NAME, sha256: createHash('sha256').update(token).digest('hex'), methods: ['*'] }];
   try {
     const app = await startApp(
       loadConfig({
@@ -36,6 +49,8 @@ export async function startServiceUnderTest(databaseUrl: string, options: BenchO
         LOG_LEVEL: options.logLevel,
         SHUTDOWN_GRACE_MS: '2000',
         ...BENCH_FIELD_KEYS_ENV,
+
+        SERVICE_TOKENS: JSON.stringify(serviceTokens),
       }),
     );
     return {
@@ -43,6 +58,8 @@ export async function startServiceUnderTest(databaseUrl: string, options: BenchO
       port: app.grpcPort,
       probe: processProbe(),
       redisKeyPrefix,
+      authorization: `Bearer ${token}`,
+      callerName: CALLER_NAME,
       stop: async () => {
         await app.shutdown();
         await mongo.stop();

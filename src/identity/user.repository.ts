@@ -1,5 +1,7 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
 import { fieldCryptoOf } from '../crypto/field-crypto.js';
+
+import { findByPrimaryKey } from '../db/point-read.js';
 import type { User, UserRole } from './user.entity.js';
 
 /** Where a ListUsers page starts: after the user with this create_time and id. */
@@ -8,14 +10,19 @@ export interface UserPosition {
   readonly id: string;
 }
 
+const LIVE = { sql: '"delete_time" is null', where: { deleteTime: null } };
+
 /**
  * The queries of users. Deleted users (delete_time set) keep their row for
  * history but are invisible here: every read filters them out.
  */
 export class UserRepository extends EntityRepository<User> {
-  /** Point read by primary key; null when no such user, or it was deleted. */
+  /**
+   * Point read by primary key; null when no such user, or it was deleted.
+   * One fixed statement: the ORM building it anew took a fifth of the call.
+   */
   async findById(id: string): Promise<User | null> {
-    return this.findOne({ id, deleteTime: null });
+    return findByPrimaryKey(this.getEntityManager(), this.entityName, id, LIVE);
   }
 
   /** The live users among `ids` (any order, each at most once). */
