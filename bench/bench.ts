@@ -18,7 +18,7 @@ import { callOnce, sampleResponse } from './sample-response.js';
 import type { Scenario } from './scenario.js';
 import { scenarios } from './scenarios.js';
 import { seededRandom } from './seeded-random.js';
-import { startServiceUnderTest } from './service-under-test.js';
+import { type ServiceUnderTest, startServiceUnderTest } from './service-under-test.js';
 
 const DATABASE = 'campus_bench';
 const RESULTS = new URL('./results.json', import.meta.url);
@@ -90,6 +90,21 @@ await writeFile(RESULTS, `${JSON.stringify({ at: new Date().toISOString(), envir
 console.log(`\nwrote ${RESULTS.pathname}`);
 
 async function benchScenario(scenario: Scenario): Promise<ScenarioResult> {
+  if (scenario.env === undefined) return benchScenarioOn(service, scenario);
+  progress(
+    `${scenario.name}: a service of its own with ${Object.entries(scenario.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
+  const own = await startServiceUnderTest(databaseUrl, options, scenario.env);
+  try {
+    return await benchScenarioOn(own, scenario);
+  } finally {
+    await own.stop();
+  }
+}
+
+async function benchScenarioOn(service: ServiceUnderTest, scenario: Scenario): Promise<ScenarioResult> {
   progress(`${scenario.name}: setup`);
   const fixture = await scenario.setup({
     sql,

@@ -22,6 +22,8 @@ export type Fixture = null | boolean | number | string | readonly Fixture[] | { 
  */
 export interface TypedScenario<Req, Res, F extends Fixture> {
   readonly name: string;
+  /** Settings this scenario's service runs with (a service of its own is started for it), e.g. the cache off. */
+  readonly env?: Readonly<Record<string, string>>;
   readonly method: MethodDefinition<Req, Res>;
   setup(ctx: SetupContext): Promise<F>;
   makeRequest(fixture: F, random: () => number): (i: number) => Req;
@@ -30,6 +32,7 @@ export interface TypedScenario<Req, Res, F extends Fixture> {
 /** A scenario with its types erased, so that different ones share a table. */
 export interface Scenario {
   readonly name: string;
+  readonly env?: Readonly<Record<string, string>>;
   readonly method: MethodDefinition<unknown, unknown>;
   setup(ctx: SetupContext): Promise<Fixture>;
   makeRequest(fixture: Fixture, random: () => number): (i: number) => unknown;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type CatalogItem,
   CatalogServiceService,
+  type GetCatalogItemRequest,
   type ListCatalogItemsRequest,
   type ListCatalogItemsResponse,
 } from '../generated/campus/catalog/v1/catalog.js';
@@ -11,6 +13,7 @@ import {
   type Progress,
   type RecordLessonCompletionRequest,
 } from '../generated/campus/enrollment/v1/enrollment.js';
+import { AuthServiceService, type Principal, type WhoAmIRequest } from '../generated/campus/identity/v1/auth.js';
 import { type GetUserRequest, type User, UserServiceService } from '../generated/campus/identity/v1/user.js';
 import {
   BENCH_LESSONS_PER_ITEM,
@@ -33,6 +36,15 @@ const LIST_PAGE_SIZE = 50;
 
 /** Every scenario `npm run bench` knows, in the order they run. */
 export const scenarios: readonly Scenario[] = [
+  // The floor of the request path: authentication, authorization, metrics,
+  // request scope and error mapping, with no store touched.
+  defineScenario<WhoAmIRequest, Principal, null>({
+    name: 'WhoAmI',
+    method: AuthServiceService.whoAmI,
+    setup: async () => null,
+    makeRequest: () => () => ({}),
+  }),
+
   defineScenario<GetUserRequest, User, { users: number }>({
     name: 'GetUser',
     method: UserServiceService.getUser,
@@ -45,6 +57,10 @@ export const scenarios: readonly Scenario[] = [
       return () => ({ id: benchUserId(next()) });
     },
   }),
+
+  getCatalogItem('GetCatalogItem cached'),
+  // The same reads with the cache off: every call a point read in PostgreSQL.
+  getCatalogItem('GetCatalogItem uncached', { CACHE_ENABLED: 'false' }),
 
   // Every page of the published items, newest first, each as likely: the
   // tokens are collected once by walking the list through the service.
@@ -112,6 +128,27 @@ export const scenarios: readonly Scenario[] = [
       },
   }),
 ];
+
+/** GetCatalogItem of published items, Zipf-distributed over the seeded catalog. */
+function getCatalogItem(name: string, env?: Record<string, string>): Scenario {
+  return defineScenario<GetCatalogItemRequest, CatalogItem, { items: number }>({
+    name,
+    method: CatalogServiceService.getCatalogItem,
+    ...(env && { env }),
+    setup: async ({ sql, options }) => {
+      await ensureBenchItems(sql, options.seedItems);
+      return { items: options.seedItems };
+    },
+    makeRequest: ({ items }, random) => {
+      const next = zipfSampler(items, ZIPF_S, random);
+      return () => {
+        let item = next();
+        if (!benchItemPublished(item)) item = item > 0 ? item - 1 : item + 1;
+        return { id: benchItemId(item) };
+      };
+    },
+  });
+}
 
 function listRequest(pageToken: string): ListCatalogItemsRequest {
   return { pageSize: LIST_PAGE_SIZE, pageToken, published: true, instructorId: '', orderBy: '' };

@@ -31,7 +31,11 @@ const CALLER_NAME = 'bench-load';
  * in-process MongoDB-wire stand-in, with one service token allowed every
  * method for the bench's calls.
  */
-export async function startServiceUnderTest(databaseUrl: string, options: BenchOptions): Promise<ServiceUnderTest> {
+export async function startServiceUnderTest(
+  databaseUrl: string,
+  options: BenchOptions,
+  env: Readonly<Record<string, string>> = {},
+): Promise<ServiceUnderTest> {
   const mongo = await startEmbeddedMongo();
   const redisKeyPrefix = `bench:${randomBytes(4).toString('hex')}:`;
   const token = randomBytes(32).toString('base64url');
@@ -51,6 +55,7 @@ export async function startServiceUnderTest(databaseUrl: string, options: BenchO
         ...BENCH_FIELD_KEYS_ENV,
 
         SERVICE_TOKENS: JSON.stringify(serviceTokens),
+        ...env,
       }),
     );
     return {

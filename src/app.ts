@@ -62,7 +62,7 @@ import { PageTokens } from './pagination/page-token.js';
 import { CallerLimits } from './server/caller-limits.js';
 import { bind, createGrpcServer, shutdown } from './server/grpc-server.js';
 import { Health } from './server/health.js';
-import { observeCalls } from './server/observe.js';
+import { CallObserver, observeCalls } from './server/observe.js';
 import { addReflection } from './server/reflection.js';
 import { serverCredentials } from './server/server-credentials.js';
 import { createUnary } from './server/unary.js';
@@ -112,6 +112,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     ttlMs: config.cacheTtlMs,
     negativeTtlMs: config.cacheNegativeTtlMs,
     enabled: config.cacheEnabled,
+    nearTtlMs: config.cacheNearTtlMs,
     metrics: new CacheMetrics(registry),
     log,
   });
@@ -120,9 +121,11 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     { postgresql: () => postgresTableStats(stores.pg), mongodb: () => mongoCollectionStats(stores.mongo) },
     log,
   );
+  const observer = new CallObserver(new GrpcMetrics(registry), log);
   const server = createGrpcServer({
     maxMessageBytes: config.maxMessageBytes,
-    interceptors: [observeCalls(new GrpcMetrics(registry), log)],
+    // Our unary RPCs are observed by the unary adapter; the interceptor covers the rest (health, reflection).
+    interceptors: [observeCalls(observer, (path) => path.startsWith('/campus.'))],
   });
   const passwords = overrides.passwordHasher ?? argon2idHasher();
   const countAuth = authEvents(registry);
@@ -138,11 +141,15 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     log,
     () => countAuth('login_limits_local'),
   );
-  const unary = createUnary(log, {
-    authenticate: createAuthenticator(config.serviceTokens, sessions),
-    authorize: createAuthorizer({ '/campus.identity.v1.UserService/CreateUser': createUserRule(config.allowSignup) }),
-    limits: new CallerLimits(config.maxConcurrentCallsPerCaller),
-  });
+  const unary = createUnary(
+    log,
+    {
+      authenticate: createAuthenticator(config.serviceTokens, sessions),
+      authorize: createAuthorizer({ '/campus.identity.v1.UserService/CreateUser': createUserRule(config.allowSignup) }),
+      limits: new CallerLimits(config.maxConcurrentCallsPerCaller),
+    },
+    observer,
+  );
 
   const pageTokens = new PageTokens(config.pageTokenSecret);
   const paymentProvider = overrides.paymentProvider ?? localPaymentProvider();

@@ -9,6 +9,14 @@ export interface CacheOptions {
   readonly ttlMs: number;
   /** TTL of a cached NOT_FOUND. */
   readonly negativeTtlMs: number;
+  /**
+   * How long this process may keep a value it read, in front of the store; 0
+   * (the default) keeps nothing in process. It bounds how late another
+   * replica's write shows here.
+   */
+  readonly nearTtlMs?: number;
+  /** Most values each resource keeps in process. */
+  readonly nearMaxEntries?: number;
   /** Spread of every TTL, as a fraction (0.1 = ±10%). */
   readonly jitter?: number;
   /** XFetch eagerness; 0 turns early refresh off. */
@@ -41,6 +49,8 @@ export interface ResolvedCacheOptions {
   readonly jitter: number;
   readonly beta: number;
   readonly generationTtlMs: number;
+  readonly nearTtlMs: number;
+  readonly nearMaxEntries: number;
 }
 
 /**
@@ -80,6 +90,8 @@ export class Cache {
       jitter: options.jitter ?? 0.1,
       beta: options.beta ?? 1,
       generationTtlMs: options.generationTtlMs ?? Math.max(60_000, 2 * options.negativeTtlMs),
+      nearTtlMs: options.nearTtlMs ?? 0,
+      nearMaxEntries: options.nearMaxEntries ?? 10_000,
     };
     this.enabled = options.enabled ?? true;
     this.metrics = options.metrics;
