@@ -14,6 +14,8 @@ export interface BenchOptions {
   /** Scenario names to run, in order; empty means all. */
   readonly scenarios: readonly string[];
   readonly seedUsers: number;
+  /** Catalog items (with their lessons) inserted before the run. */
+  readonly seedItems: number;
   /** Write a .cpuprofile of the service under test for each measured phase. */
   readonly cpuProf: boolean;
   /** LOG_LEVEL of the service under test. */
@@ -33,6 +35,7 @@ export const BENCH_USAGE = `npm run bench -- [flags]
   --workers=N             load generator processes          (BENCH_WORKERS, default 1)
   --scenarios=a,b         scenarios to run                  (BENCH_SCENARIOS, default all)
   --seed-users=N          users inserted before the run     (BENCH_SEED_USERS, default 100000)
+  --seed-items=N          catalog items (10 lessons each)   (BENCH_SEED_ITEMS, default 10000)
   --log-level=LEVEL       LOG_LEVEL of the service          (BENCH_LOG_LEVEL, default warn)
   --cpu-prof              write bench/profiles/*.cpuprofile (BENCH_CPU_PROF=1)
   BENCH_DATABASE_URL      admin connection, default postgres://postgres@127.0.0.1:5432/postgres
@@ -52,6 +55,7 @@ export function parseBenchOptions(argv: readonly string[], env: Env): BenchOptio
       workers: { type: 'string' },
       scenarios: { type: 'string' },
       'seed-users': { type: 'string' },
+      'seed-items': { type: 'string' },
       'log-level': { type: 'string' },
       'cpu-prof': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -72,6 +76,7 @@ export function parseBenchOptions(argv: readonly string[], env: Env): BenchOptio
       .map((s) => s.trim())
       .filter((s) => s !== ''),
     seedUsers: count('--seed-users', pick(values['seed-users'], 'BENCH_SEED_USERS'), 100_000),
+    seedItems: count('--seed-items', pick(values['seed-items'], 'BENCH_SEED_ITEMS'), 10_000),
     cpuProf: values['cpu-prof'] ?? ['1', 'true'].includes(env.BENCH_CPU_PROF ?? ''),
     logLevel: logLevel(pick(values['log-level'], 'BENCH_LOG_LEVEL') ?? 'warn'),
     postgresAdminUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',

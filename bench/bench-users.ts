@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { benchFieldCrypto } from './bench-keys.js';
 
 /** First 48 bits of every bench user id: a fixed millisecond time, as in a UUIDv7. */
 const TIME_BASE = 0x019a_0000_0000;
@@ -22,17 +23,20 @@ const SQL_USER_ID = `(
 /**
  * Makes users 0..count-1 exist, inserted in bulk with SQL (not through
  * CreateUser: hashing passwords would take most of the run). Idempotent.
+ * Every row holds the same sealed name and email (so GetUser pays the real
+ * decryption cost) and a distinct email_key; nobody signs in as them.
  */
 export async function ensureBenchUsers(sql: pg.Client, count: number): Promise<void> {
   const { rows } = await sql.query<{ n: string }>('select count(*) as n from users');
   const existing = Number(rows[0]?.n ?? 0);
   if (existing >= count) return;
+  const { keyRing } = benchFieldCrypto;
   await sql.query(
     `insert into users (id, name, email, email_key, role, password_hash, create_time, update_time, version)
-     select ${SQL_USER_ID}, 'Bench User ' || g, 'user' || g || '@bench.test', 'user' || g || '@bench.test',
+     select ${SQL_USER_ID}, $4, $5, encode(sha256(convert_to('user' || g, 'UTF8')), 'hex'),
             (array['student', 'student', 'student', 'instructor'])[1 + g % 4], $1, now(), now(), 1
      from generate_series($2::int, $3::int) as g`,
-    [PASSWORD_HASH, existing, count - 1],
+    [PASSWORD_HASH, existing, count - 1, keyRing.seal('Bench User', 'users.name'), keyRing.seal('user@bench.test', 'users.email')],
   );
   await sql.query('analyze users');
   const last = await sql.query('select 1 from users where id = $1', [benchUserId(count - 1)]);

@@ -14,11 +14,11 @@ import { startNoopServer } from './noop-server-host.js';
 import { hotFunctions, selfTimeByPackage } from './profile-summary.js';
 import { compare, formatResultsTable, type ScenarioResult } from './results-table.js';
 import { runLoad } from './run-load.js';
-import { sampleResponse } from './sample-response.js';
+import { callOnce, sampleResponse } from './sample-response.js';
 import type { Scenario } from './scenario.js';
 import { scenarios } from './scenarios.js';
 import { seededRandom } from './seeded-random.js';
-import { startServiceUnderTest } from './service-under-test.js';
+import { type ServiceUnderTest, startServiceUnderTest } from './service-under-test.js';
 
 const DATABASE = 'campus_bench';
 const RESULTS = new URL('./results.json', import.meta.url);
@@ -49,6 +49,7 @@ const environment = {
   channels: options.channels,
   workers: options.workers,
   seedUsers: options.seedUsers,
+  seedItems: options.seedItems,
   cpuProfile: options.cpuProf,
   database: DATABASE,
 };
@@ -71,7 +72,8 @@ try {
 console.log(
   [
     `campus-data bench: node ${environment.node}, ${environment.cpus}`,
-    `service LOG_LEVEL=${options.logLevel}${logLevelNote(options)}; ${DATABASE} with ${options.seedUsers} users; Redis prefix ${service.redisKeyPrefix}`,
+    `service LOG_LEVEL=${options.logLevel}${logLevelNote(options)}; ${DATABASE} with ${options.seedUsers} users, ${options.seedItems} catalog items; Redis prefix ${service.redisKeyPrefix}`,
+    `calls authenticate as service token "${service.callerName}" (SERVICE_TOKENS, methods "*"): the cheapest authentication, no store read`,
     `load: ${options.concurrency} closed-loop callers over ${options.channels} channels in ${options.workers} process(es); ` +
       `${environment.warmupS} s warm-up, ${environment.durationS} s measured per server`,
     options.cpuProf ? 'CPU profiler on for the service: its CPU figures include the profiler overhead' : '',
@@ -88,9 +90,28 @@ await writeFile(RESULTS, `${JSON.stringify({ at: new Date().toISOString(), envir
 console.log(`\nwrote ${RESULTS.pathname}`);
 
 async function benchScenario(scenario: Scenario): Promise<ScenarioResult> {
+  if (scenario.env === undefined) return benchScenarioOn(service, scenario);
+  progress(
+    `${scenario.name}: a service of its own with ${Object.entries(scenario.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
+  const own = await startServiceUnderTest(databaseUrl, options, scenario.env);
+  try {
+    return await benchScenarioOn(own, scenario);
+  } finally {
+    await own.stop();
+  }
+}
+
+async function benchScenarioOn(service: ServiceUnderTest, scenario: Scenario): Promise<ScenarioResult> {
   progress(`${scenario.name}: setup`);
-  const fixture = await scenario.setup({ sql, options });
-  const response = await sampleResponse(service.port, scenario, scenario.makeRequest(fixture, seededRandom(1))(0), service.authorization);
+  const fixture = await scenario.setup({
+    sql,
+    options,
+    call: (method, request) => callOnce(service.port, service.authorization, method, request, method.responseDeserialize),
+  });
+  const response = await sampleResponse(service.port, service.authorization, scenario, scenario.makeRequest(fixture, seededRandom(1))(0));
 
   progress(`${scenario.name}: no-op server (${response.length} byte response)`);
   const noop = await startNoopServer(scenario, response);
@@ -104,7 +125,7 @@ async function benchScenario(scenario: Scenario): Promise<ScenarioResult> {
   }).finally(() => noop.stop());
 
   progress(`${scenario.name}: service`);
-  const profileFile = new URL(`${scenario.name}-${Date.now()}.cpuprofile`, PROFILES);
+  const profileFile = new URL(`${scenario.name.replaceAll(/[^A-Za-z0-9]+/g, '-')}-${Date.now()}.cpuprofile`, PROFILES);
   const serviceResult = await runLoad({
     port: service.port,
     scenario,

@@ -12,8 +12,8 @@ export interface LoadWorkerInit {
   readonly firstIndex: number;
   readonly stride: number;
   readonly seed: number;
-  /** `authorization` metadata of every call; none when undefined. */
-  readonly authorization: string | undefined;
+  /** `authorization` metadata of every call (the no-op server ignores it, but parses it all the same). */
+  readonly authorization: string;
 }
 
 /** Parent -> load worker: `start` the load (warm-up), `measure` from now, `stop` and report. */

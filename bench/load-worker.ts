@@ -17,7 +17,7 @@ if (!scenario) throw new Error(`unknown scenario ${init.scenario}`);
 const makeRequest = scenario.makeRequest(init.fixture, seededRandom(init.seed));
 const { path, requestSerialize, responseDeserialize } = scenario.method;
 const metadata = new Metadata();
-if (init.authorization !== undefined) metadata.set('authorization', init.authorization);
+metadata.set('authorization', init.authorization);
 
 // A local subchannel pool gives each client its own connection instead of one shared.
 const clients = Array.from(

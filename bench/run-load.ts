@@ -35,8 +35,8 @@ export interface LoadRun {
   readonly fixture: Fixture;
   readonly options: BenchOptions;
   readonly probe: ServerProbe;
-  /** `authorization` metadata of every call (the no-op server ignores it, so both runs send the same). */
-  readonly authorization: string | undefined;
+  /** `authorization` metadata of every call. */
+  readonly authorization: string;
   /** Called just outside the probed window: right before it starts and right after it ends. */
   readonly onMeasure?: { start(): Promise<void>; stop(): Promise<void> };
 }
@@ -61,7 +61,8 @@ export async function runLoad(run: LoadRun): Promise<PhaseResult> {
           fixture: run.fixture,
           callers: share(options.concurrency, options.workers, w),
           channels: share(options.channels, options.workers, w),
-          firstIndex: w,
+          // Index 0 is the sample call bench.ts makes before any load.
+          firstIndex: 1 + w,
           stride: options.workers,
           seed: 0x5eed + w,
           authorization: run.authorization,

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type App, startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { startEmbeddedMongo } from '../src/db/embedded-mongo.js';
+import { BENCH_FIELD_KEYS_ENV } from './bench-keys.js';
 import type { BenchOptions } from './bench-options.js';
 import { processProbe, type ServerProbe } from './process-probe.js';
 
@@ -12,24 +13,33 @@ export interface ServiceUnderTest {
   readonly probe: ServerProbe;
   readonly redisKeyPrefix: string;
   /**
-   * The `authorization` metadata the load sends: a service token allowed every
-   * method, made for this run. Resolving it costs a SHA-256 and no I/O, so the
-   * figures include authentication and authorization but no session read.
+   * `authorization` metadata every bench call carries: a service token
+   * (SERVICE_TOKENS, methods `*`), the cheapest way to authenticate: a hash
+   * and a Map lookup, no store read.
    */
   readonly authorization: string;
+  /** Name of that service token, as the service sees the caller. */
+  readonly callerName: string;
   stop(): Promise<void>;
 }
+
+const CALLER_NAME = 'bench-load';
 
 /**
  * The real service, built by startApp in this process, over the bench
  * database, the local Redis (under a key prefix of this run) and the
- * in-process MongoDB-wire stand-in.
+ * in-process MongoDB-wire stand-in, with one service token allowed every
+ * method for the bench's calls.
  */
-export async function startServiceUnderTest(databaseUrl: string, options: BenchOptions): Promise<ServiceUnderTest> {
+export async function startServiceUnderTest(
+  databaseUrl: string,
+  options: BenchOptions,
+  env: Readonly<Record<string, string>> = {},
+): Promise<ServiceUnderTest> {
   const mongo = await startEmbeddedMongo();
   const redisKeyPrefix = `bench:${randomBytes(4).toString('hex')}:`;
   const token = randomBytes(32).toString('base64url');
-  const serviceTokens = [{ name: 'bench-load', sha256: createHash('sha256').update(token).digest('hex'), methods: ['*'] }];
+  const serviceTokens = [{ name: CALLER_NAME, sha256: createHash('sha256').update(token).digest('hex'), methods: ['*'] }];
   try {
     const app = await startApp(
       loadConfig({
@@ -42,7 +52,10 @@ export async function startServiceUnderTest(databaseUrl: string, options: BenchO
         REDIS_KEY_PREFIX: redisKeyPrefix,
         LOG_LEVEL: options.logLevel,
         SHUTDOWN_GRACE_MS: '2000',
+        ...BENCH_FIELD_KEYS_ENV,
+
         SERVICE_TOKENS: JSON.stringify(serviceTokens),
+        ...env,
       }),
     );
     return {
@@ -51,6 +64,7 @@ export async function startServiceUnderTest(databaseUrl: string, options: BenchO
       probe: processProbe(),
       redisKeyPrefix,
       authorization: `Bearer ${token}`,
+      callerName: CALLER_NAME,
       stop: async () => {
         await app.shutdown();
         await mongo.stop();

@@ -28,12 +28,16 @@ import { PaymentService } from './billing/payment.service.js';
 import type { PaymentProvider } from './billing/payment-provider.js';
 import { Cache } from './cache/cache.js';
 import { catalogHandlers } from './catalog/catalog.handler.js';
+import { CatalogItemCache } from './catalog/catalog-item.cache.js';
 import { CatalogItemService } from './catalog/catalog-item.service.js';
 import { LessonService } from './catalog/lesson.service.js';
+import { LessonsCache } from './catalog/lessons.cache.js';
 import type { Config } from './config.js';
 import { runInRequestScope } from './db/request-scope.js';
 import { enrollmentHandlers } from './enrollment/enrollment.handler.js';
 import { EnrollmentService } from './enrollment/enrollment.service.js';
+import type { EnrollmentEvents } from './enrollment/enrollment-events.js';
+import { ProgressCache } from './enrollment/progress.cache.js';
 import { forumHandlers } from './forum/forum.handler.js';
 import { ForumService } from './forum/forum.service.js';
 import { postgresForumAccess } from './forum/forum-access.js';
@@ -42,6 +46,7 @@ import { AuthService } from './identity/auth.service.js';
 import { ensureBootstrapAdmin } from './identity/bootstrap-admin.js';
 import { argon2idHasher, type PasswordHasher } from './identity/password-hasher.js';
 import { SessionStore } from './identity/session-store.js';
+import { UserCache } from './identity/user.cache.js';
 import { userHandlers } from './identity/user.handler.js';
 import { UserService } from './identity/user.service.js';
 import { createLogger, type Logger } from './logger.js';
@@ -58,7 +63,7 @@ import { PageTokens } from './pagination/page-token.js';
 import { CallerLimits } from './server/caller-limits.js';
 import { bind, createGrpcServer, shutdown } from './server/grpc-server.js';
 import { Health } from './server/health.js';
-import { observeCalls } from './server/observe.js';
+import { CallObserver, observeCalls } from './server/observe.js';
 import { addReflection } from './server/reflection.js';
 import { serverCredentials } from './server/server-credentials.js';
 import { createUnary } from './server/unary.js';
@@ -107,6 +112,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const cache = new Cache(stores.cache, {
     ttlMs: config.cacheTtlMs,
     negativeTtlMs: config.cacheNegativeTtlMs,
+    enabled: config.cacheEnabled,
+    nearTtlMs: config.cacheNearTtlMs,
     metrics: new CacheMetrics(registry),
     log,
   });
@@ -115,9 +122,11 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     { postgresql: () => postgresTableStats(stores.pg), mongodb: () => mongoCollectionStats(stores.mongo) },
     log,
   );
+  const observer = new CallObserver(new GrpcMetrics(registry), log);
   const server = createGrpcServer({
     maxMessageBytes: config.maxMessageBytes,
-    interceptors: [observeCalls(new GrpcMetrics(registry), log)],
+    // Our unary RPCs are observed by the unary adapter; the interceptor covers the rest (health, reflection).
+    interceptors: [observeCalls(observer, (path) => path.startsWith('/campus.'))],
   });
   const passwords = overrides.passwordHasher ?? argon2idHasher();
   const countAuth = authEvents(registry);
@@ -134,25 +143,35 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     () => countAuth('login_limits_local'),
   );
   const rules = authorizationRules({ allowSignup: config.allowSignup });
-  const unary = createUnary(log, {
-    authenticate: createAuthenticator(config.serviceTokens, sessions),
-    authorize: createAuthorizer(rules, postgresAccessLookups(stores.pg.em)),
-    limits: new CallerLimits(config.maxConcurrentCallsPerCaller),
-  });
+  const unary = createUnary(
+    log,
+    {
+      authenticate: createAuthenticator(config.serviceTokens, sessions),
+      authorize: createAuthorizer(rules, postgresAccessLookups(stores.pg.em)),
+      limits: new CallerLimits(config.maxConcurrentCallsPerCaller),
+    },
+    observer,
+  );
 
   const pageTokens = new PageTokens(config.pageTokenSecret);
   const paymentProvider = overrides.paymentProvider ?? localPaymentProvider();
 
-  const users = new UserService(stores.pg.em, passwords, pageTokens);
-  const auth = new AuthService(stores.pg.em, passwords, sessions, throttle, log, countAuth);
-  const catalogItems = new CatalogItemService(stores.pg.em, pageTokens);
-  const lessons = new LessonService(stores.pg.em, pageTokens);
-  const enrollments = new EnrollmentService(stores.pg.em, paymentProvider, pageTokens);
-  const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens);
-  const audit = new AuditService(stores.pg.em, pageTokens);
+  // Hot reads, one cache per resource; each service invalidates what it wrote after its commit.
+  const itemCache = new CatalogItemCache(cache, stores.pg.em);
+  const lessonsCache = new LessonsCache(cache, stores.pg.em);
+  const progressCache = new ProgressCache(cache, stores.pg.em);
+  const userCache = new UserCache(cache, stores.pg.em);
 
   const ingest = new EventIngest(stores.mongo.em, postgresEventContext(stores.pg.em), config.analyticsEventTtlDays);
   const recorder = new EventRecorder(ingest, log, registry);
+
+  const users = new UserService(stores.pg.em, passwords, pageTokens, userCache);
+  const auth = new AuthService(stores.pg.em, passwords, sessions, throttle, log, countAuth);
+  const catalogItems = new CatalogItemService(stores.pg.em, pageTokens, itemCache, lessonsCache);
+  const lessons = new LessonService(stores.pg.em, pageTokens, { items: itemCache, lessons: lessonsCache, progress: progressCache });
+  const enrollments = new EnrollmentService(stores.pg.em, paymentProvider, pageTokens, progressCache, enrollmentAnalytics(recorder));
+  const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens, progressCache);
+  const audit = new AuditService(stores.pg.em, pageTokens);
   const rollups = new RollupJob(
     stores.mongo.em,
     {
@@ -244,6 +263,38 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     if (!overrides.stores) await stores.close();
     throw err;
   }
+}
+
+/** Enrollments and lesson completions as analytics events, queued after their commit (never awaited). */
+function enrollmentAnalytics(recorder: EventRecorder): EnrollmentEvents {
+  return {
+    enrolled: (e) =>
+      recorder.record({
+        type: 'enrolled',
+        userId: e.userId,
+        catalogItemId: e.catalogItemId,
+        lessonId: '',
+        occurTime: e.at,
+        properties: { enrollmentId: e.enrollmentId },
+      }),
+    lessonCompleted: (e) =>
+      recorder.record({
+        type: 'lesson_completed',
+        userId: e.userId,
+        catalogItemId: e.catalogItemId,
+        lessonId: e.lessonId,
+        occurTime: e.at,
+      }),
+    courseCompleted: (e) =>
+      recorder.record({
+        type: 'course_completed',
+        userId: e.userId,
+        catalogItemId: e.catalogItemId,
+        lessonId: '',
+        occurTime: e.at,
+        properties: { enrollmentId: e.enrollmentId },
+      }),
+  };
 }
 
 /** `campus.identity.v1.UserService` from a generated service definition. */

@@ -37,6 +37,13 @@ export interface Config {
   readonly cacheTtlMs: number;
   /** TTL of a cached NOT_FOUND. */
   readonly cacheNegativeTtlMs: number;
+  /**
+   * False: hot reads go to the databases every time (invalidations are still
+   * sent). Sessions and login limits keep using Redis either way.
+   */
+  readonly cacheEnabled: boolean;
+  /** How long a replica keeps a cached value in process: the bound on how late another replica's write shows. */
+  readonly cacheNearTtlMs: number;
   /** How often table and collection sizes are read for the storage gauges. */
   readonly storageStatsIntervalMs: number;
   /** Raw analytics events expire this many days after they occurred; rollups are kept. */
@@ -65,6 +72,29 @@ export interface Config {
   readonly maxConcurrentCallsPerCaller: number;
   /** TLS for the gRPC port; undefined means plaintext. */
   readonly tls: TlsFiles | undefined;
+  /**
+   * Keys of personal data at rest (ENCRYPTION_KEYS, BLIND_INDEX_KEY); undefined
+   * when unset, which only a non-production start accepts (development keys
+   * are then kept in DATA_DIR, see src/crypto/field-keys-file.ts).
+   */
+  readonly fieldKeys: FieldKeys | undefined;
+  /** NODE_ENV=production: no development fallbacks for secrets. */
+  readonly production: boolean;
+}
+
+/** One data-encryption key and the id stored beside every value it sealed. */
+export interface EncryptionKey {
+  readonly kid: string;
+  /** 32 bytes (AES-256). */
+  readonly key: Buffer;
+}
+
+/** The keys of personal data at rest. */
+export interface FieldKeys {
+  /** The first seals new values; every one opens values sealed under its kid. */
+  readonly encryption: readonly EncryptionKey[];
+  /** The HMAC-SHA256 key of the email blind index; never one of the encryption keys. */
+  readonly blindIndex: Buffer;
 }
 
 /** An internal service's credentials as configured in SERVICE_TOKENS. */
@@ -114,6 +144,8 @@ export function loadConfig(env: Env = process.env): Config {
     pageTokenSecret: read.string('PAGE_TOKEN_SECRET', 'campus-data-development-page-tokens'),
     cacheTtlMs: read.int('CACHE_TTL_MS', 300_000, 1_000, 900_000),
     cacheNegativeTtlMs: read.int('CACHE_NEGATIVE_TTL_MS', 30_000, 100, 300_000),
+    cacheEnabled: read.bool('CACHE_ENABLED', true),
+    cacheNearTtlMs: read.int('CACHE_NEAR_TTL_MS', 1_000, 0, 60_000),
     storageStatsIntervalMs: read.int('STORAGE_STATS_INTERVAL_MS', 60_000, 1_000, 86_400_000),
     analyticsEventTtlDays: read.int('ANALYTICS_EVENT_TTL_DAYS', 180, 1, 3650),
     analyticsRollupIntervalMs: read.int('ANALYTICS_ROLLUP_INTERVAL_MS', 60_000, 0, 86_400_000),
@@ -128,6 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginFailureWindowMs: read.int('LOGIN_FAILURE_WINDOW_MS', 15 * 60_000, 1_000, 24 * HOUR),
     maxConcurrentCallsPerCaller: read.int('MAX_CONCURRENT_CALLS_PER_CALLER', 64, 1, 1_000_000),
     tls: tlsFiles(read),
+    ...fieldKeys(read),
   };
 }
 
@@ -165,6 +198,43 @@ function tlsFiles(read: EnvReader): TlsFiles | undefined {
   }
   if (certFile === undefined || keyFile === undefined) throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   return { certFile, keyFile, clientCaFile };
+}
+
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]|[A-Za-z0-9_-])+={0,2}$/;
+
+/**
+ * ENCRYPTION_KEYS (`kid:base64key,...`, 32-byte keys, first one encrypts) and
+ * BLIND_INDEX_KEY (base64, 32 bytes): both or neither; both required under
+ * NODE_ENV=production. Errors name the entry, never a key.
+ */
+function fieldKeys(read: EnvReader): Pick<Config, 'fieldKeys' | 'production'> {
+  const production = read.optional('NODE_ENV') === 'production';
+  const keys = read.optional('ENCRYPTION_KEYS');
+  const blind = read.optional('BLIND_INDEX_KEY');
+  if (keys === undefined && blind === undefined) {
+    if (production) throw new ConfigError('ENCRYPTION_KEYS and BLIND_INDEX_KEY are required when NODE_ENV=production');
+    return { fieldKeys: undefined, production };
+  }
+  if (keys === undefined || blind === undefined) throw new ConfigError('ENCRYPTION_KEYS and BLIND_INDEX_KEY must be set together');
+  const encryption = keys.split(',').map((entry, i): EncryptionKey => {
+    const at = `ENCRYPTION_KEYS[${i}]`;
+    const colon = entry.indexOf(':');
+    const kid = entry.slice(0, colon).trim();
+    if (colon < 0 || !KEY_ID.test(kid))
+      throw new ConfigError(`${at} must be "<key id>:<base64 key>" with a key id of 1-32 letters, digits, - or _`);
+    return { kid, key: key32(entry.slice(colon + 1).trim(), `${at} (${kid})`) };
+  });
+  if (new Set(encryption.map((k) => k.kid)).size !== encryption.length) throw new ConfigError('ENCRYPTION_KEYS names a key id twice');
+  const blindIndex = key32(blind, 'BLIND_INDEX_KEY');
+  if (encryption.some((k) => k.key.equals(blindIndex))) throw new ConfigError('BLIND_INDEX_KEY must not be one of the ENCRYPTION_KEYS');
+  return { fieldKeys: { encryption, blindIndex }, production };
+}
+
+function key32(value: string, name: string): Buffer {
+  const key = BASE64.test(value) ? Buffer.from(value, value.includes('-') || value.includes('_') ? 'base64url' : 'base64') : undefined;
+  if (key?.length !== 32) throw new ConfigError(`${name} must be 32 random bytes in base64 (openssl rand -base64 32)`);
+  return key;
 }
 
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;

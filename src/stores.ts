@@ -1,6 +1,8 @@
 import type { CacheStore } from './cache/cache-store.js';
 import { openCache } from './cache/open-cache.js';
 import type { Config } from './config.js';
+import { createFieldCrypto } from './crypto/field-crypto.js';
+import { loadFieldKeys } from './crypto/field-keys-file.js';
 import { startEmbeddedMongo } from './db/embedded-mongo.js';
 import { type EmbeddedStore, startEmbeddedPostgres } from './db/embedded-postgres.js';
 import { type MongoOrm, openMongo } from './db/mongo.js';
@@ -25,10 +27,17 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
     for (const store of embedded.reverse()) await store.stop().catch(() => undefined);
   };
   try {
+    // Before anything starts: missing keys in production stop the start here.
+    const fieldCrypto = createFieldCrypto(await loadFieldKeys(config, log));
     const databaseUrl = config.databaseUrl ?? (await embed(startEmbeddedPostgres(config.dataDir, log), embedded)).url;
     const mongoUrl = config.mongoUrl ?? (await embed(startEmbeddedMongo(), embedded)).url;
     const opened = await Promise.allSettled([
-      openPostgres({ url: databaseUrl, replicaUrls: config.databaseReplicaUrls, statementTimeoutMs: config.statementTimeoutMs }),
+      openPostgres({
+        url: databaseUrl,
+        replicaUrls: config.databaseReplicaUrls,
+        statementTimeoutMs: config.statementTimeoutMs,
+        fieldCrypto,
+      }),
       openMongo({ url: mongoUrl, dbName: config.mongoDbName }),
       openCache({ redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.redisCommandTimeoutMs }, log),
     ]);

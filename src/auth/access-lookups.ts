@@ -5,7 +5,6 @@ import { rawQuery } from '../db/raw-query.js';
 export interface ItemAccess {
   /** The teaching user's id; null for none. */
   readonly instructorId: string | null;
-  readonly published: boolean;
 }
 
 /** Who an enrollment belongs to, and who teaches its item. */
@@ -34,7 +33,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface ItemRow {
   instructor_id: string | null;
-  published: boolean;
 }
 
 /** AccessLookups over PostgreSQL; `em` is the request-scoped EntityManager. */
@@ -44,14 +42,14 @@ export function postgresAccessLookups(em: EntityManager): AccessLookups {
     const [row] = await rawQuery<Row>(em, sql, [id]);
     return row;
   };
-  const item = (row: ItemRow | undefined): ItemAccess | undefined => row && { instructorId: row.instructor_id, published: row.published };
+  const item = (row: ItemRow | undefined): ItemAccess | undefined => row && { instructorId: row.instructor_id };
   return {
-    catalogItem: async (id) => item(await one<ItemRow>(id, 'select instructor_id, published from catalog_items where id = ?')),
+    catalogItem: async (id) => item(await one<ItemRow>(id, 'select instructor_id from catalog_items where id = ?')),
     lessonItem: async (lessonId) =>
       item(
         await one<ItemRow>(
           lessonId,
-          'select c.instructor_id, c.published from lessons l join catalog_items c on c.id = l.catalog_item_id where l.id = ?',
+          'select c.instructor_id from lessons l join catalog_items c on c.id = l.catalog_item_id where l.id = ?',
         ),
       ),
     enrollment: async (id) => {

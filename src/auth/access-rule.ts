@@ -48,6 +48,11 @@ export interface MethodRule<Req = unknown, Res = unknown> {
    * names the caller as the actor).
    */
   readonly byService?: readonly Relation[];
+  /**
+   * The service refuses with NOT_FOUND when the `byService` relations do not
+   * hold, so that a caller cannot tell a hidden resource from a missing one.
+   */
+  readonly refusedAsNotFound?: boolean;
   /** A further condition on the request for students and instructors (never admins or services). */
   readonly limit?: Limit<Req>;
   /** The docs table's note: what `owner` or `teacher` means here, and the limits. */

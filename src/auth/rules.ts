@@ -73,16 +73,13 @@ export function authorizationRules(settings: RuleSettings): RuleTable {
     }),
     rule(C.getCatalogItem, {
       anonymous: ['public'], student: ['public'], instructor: ['public', 'teacher'], admin: 'all', service: 'all',
-      after: { public: (_p, item) => item.published, teacher: (p, item) => is(p, item.instructorId) },
-      note: 'checked on the item read, before it is returned',
+      byService: ['public', 'teacher'], refusedAsNotFound: true,
+      note: 'the catalog service decides on the item read (cached or not); a hidden item is NOT_FOUND',
     }),
     rule(C.batchGetCatalogItems, {
       anonymous: ['public'], student: ['public'], instructor: ['public', 'teacher'], admin: 'all', service: 'all',
-      after: {
-        public: (_p, res) => res.catalogItems.every((item) => item.published),
-        teacher: (p, res) => res.catalogItems.every((item) => item.published || is(p, item.instructorId)),
-      },
-      note: 'every item asked for must be visible to the caller; checked on the items read',
+      byService: ['public', 'teacher'], refusedAsNotFound: true,
+      note: 'every item asked for must be visible to the caller, else NOT_FOUND naming the first hidden one',
     }),
     rule(C.listCatalogItems, {
       anonymous: ['public'], student: ['public'], instructor: ['public', 'teacher'], admin: 'all', service: 'all',
@@ -108,10 +105,8 @@ export function authorizationRules(settings: RuleSettings): RuleTable {
     rule(C.createLesson, teacherOnly((req, l) => l.catalogItem(req.catalogItemId))),
     rule(C.listLessons, {
       anonymous: ['public'], student: ['public'], instructor: ['public', 'teacher'], admin: 'all', service: 'all',
-      before: {
-        public: async (_p, req, l) => published(await l.catalogItem(req.catalogItemId)),
-        teacher: (p, req, l) => teaches(p, l.catalogItem(req.catalogItemId)),
-      },
+      byService: ['public', 'teacher'], refusedAsNotFound: true,
+      note: "the catalog service decides on the item read (cached or not); a hidden item's lessons are NOT_FOUND",
     }),
     rule(C.updateLesson, teacherOnly((req, l) => l.lessonItem(req.lesson?.id ?? ''))),
     rule(C.deleteLesson, teacherOnly((req, l) => l.lessonItem(req.id))),
@@ -232,11 +227,6 @@ function owns(principal: Principal, ownerId: string | undefined): boolean {
 async function teaches(principal: Principal, item: Promise<ItemAccess | undefined>): Promise<boolean> {
   const found = await item;
   return found === undefined || is(principal, found.instructorId ?? undefined);
-}
-
-/** Published, or unknown (the service answers NOT_FOUND). */
-function published(item: ItemAccess | undefined): boolean {
-  return item === undefined || item.published;
 }
 
 /** Changes to a catalog item the instructor of which may make (and admins and services). */

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { EncryptedText } from '../crypto/encrypted-text.js';
 import { EnrollmentSchema } from '../enrollment/enrollment.entity.js';
 import { UserSchema } from '../identity/user.entity.js';
 import { PaymentRepository } from './payment.repository.js';
@@ -19,7 +20,7 @@ export const PaymentSchema = defineEntity({
     currency: p.string().length(3),
     status: p.enum(PAYMENT_STATUSES),
     /** The provider's reference for the charge; personal data, encrypted at rest. */
-    providerRef: p.text().nullable(),
+    providerRef: p.type(EncryptedText).$type<string | null>().nullable(),
     createTime: p.datetime(),
     updateTime: p.datetime(),
     refundTime: p.datetime().nullable(),
@@ -28,6 +29,7 @@ export const PaymentSchema = defineEntity({
   checks: [
     { name: 'payments_amount_check', expression: 'amount >= 0' },
     { name: 'payments_currency_check', expression: "currency ~ '^[A-Z]{3}$'" },
+    { name: 'payments_provider_ref_sealed_check', expression: "provider_ref ~ '^v1[.]'" },
   ],
   indexes: [{ name: 'payments_user_create_time_idx', properties: ['user', 'createTime', 'id'] }],
 });

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { transactional } from '../db/transaction.js';
 import { EnrollmentSchema } from '../enrollment/enrollment.entity.js';
 import { markCancelled } from '../enrollment/mark-cancelled.js';
+import type { ProgressCache } from '../enrollment/progress.cache.js';
 import { failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
 import { claimRequest } from '../idempotency/idempotency.js';
@@ -37,6 +38,8 @@ export class PaymentService {
     private readonly em: EntityManager,
     private readonly provider: PaymentProvider,
     private readonly tokens: PageTokens,
+    /** A refund cancels the enrollment, which the learner's progress shows. */
+    private readonly progressCache: ProgressCache,
   ) {}
 
   private get payments() {
@@ -63,13 +66,15 @@ export class PaymentService {
    * Refunds a SUCCEEDED payment in full and cancels the enrollment it paid
    * for (a refund withdraws the access), in one transaction. Both rows are
    * locked, enrollment first, so of concurrent refunds one succeeds and the
-   * others find the payment REFUNDED.
+   * others find the payment REFUNDED. After the commit, the learner's cached
+   * progress in the item is invalidated.
    */
   async refund(cmd: RefundPayment): Promise<Payment> {
     const checks = new FieldChecks().uuid(cmd.id, 'id');
     if (cmd.requestId !== '') checks.uuid(cmd.requestId, 'request_id');
     checks.check(cmd.etag.length <= 64, 'etag', 'TOO_LONG', 'etag must have at most 64 characters').throwIfAny();
-    return transactional(this.em, async (tx) => {
+    let learner: { readonly userId: string; readonly catalogItemId: string } | undefined;
+    const refunded = await transactional(this.em, async (tx) => {
       const payments = tx.getRepository(PaymentSchema);
       if (cmd.requestId !== '') {
         const request = { id: cmd.id, etag: cmd.etag };
@@ -90,9 +95,14 @@ export class PaymentService {
       }
       const now = new Date();
       await refundPayment(tx, this.provider, payment, cmd.actor, now);
-      if (enrollment && enrollment.status !== 'cancelled') markCancelled(tx, enrollment, cmd.actor, now);
+      if (enrollment && enrollment.status !== 'cancelled') {
+        markCancelled(tx, enrollment, cmd.actor, now);
+        learner = { userId: enrollment.user.id, catalogItemId: enrollment.catalogItem.id };
+      }
       return payment;
     });
+    if (learner) await this.progressCache.invalidate(learner.userId, learner.catalogItemId);
+    return refunded;
   }
 }
 

@@ -9,6 +9,14 @@ export interface CacheOptions {
   readonly ttlMs: number;
   /** TTL of a cached NOT_FOUND. */
   readonly negativeTtlMs: number;
+  /**
+   * How long this process may keep a value it read, in front of the store; 0
+   * (the default) keeps nothing in process. It bounds how late another
+   * replica's write shows here.
+   */
+  readonly nearTtlMs?: number;
+  /** Most values each resource keeps in process. */
+  readonly nearMaxEntries?: number;
   /** Spread of every TTL, as a fraction (0.1 = ±10%). */
   readonly jitter?: number;
   /** XFetch eagerness; 0 turns early refresh off. */
@@ -26,6 +34,12 @@ export interface CacheOptions {
   /** After this many store errors in a row, skip the store for `openMs` (reads go straight to the loader). */
   readonly breaker?: { readonly failures: number; readonly openMs: number };
   readonly maxPendingInvalidations?: number;
+  /**
+   * False: resources read straight from their loaders (no store reads or
+   * writes, no metrics); invalidations still go to the store, so replicas
+   * that do cache stay fresh. For measuring and for turning caching off.
+   */
+  readonly enabled?: boolean;
 }
 
 /** The settled options every resource of one Cache shares. */
@@ -35,6 +49,8 @@ export interface ResolvedCacheOptions {
   readonly jitter: number;
   readonly beta: number;
   readonly generationTtlMs: number;
+  readonly nearTtlMs: number;
+  readonly nearMaxEntries: number;
 }
 
 /**
@@ -49,6 +65,8 @@ export interface ResolvedCacheOptions {
  */
 export class Cache {
   readonly options: ResolvedCacheOptions;
+  /** Whether resources read through the store; see CacheOptions.enabled. */
+  readonly enabled: boolean;
   private readonly metrics: CacheMetrics | undefined;
   private readonly log: Logger | undefined;
   private readonly pending = new Set<string>();
@@ -72,7 +90,10 @@ export class Cache {
       jitter: options.jitter ?? 0.1,
       beta: options.beta ?? 1,
       generationTtlMs: options.generationTtlMs ?? Math.max(60_000, 2 * options.negativeTtlMs),
+      nearTtlMs: options.nearTtlMs ?? 0,
+      nearMaxEntries: options.nearMaxEntries ?? 10_000,
     };
+    this.enabled = options.enabled ?? true;
     this.metrics = options.metrics;
     this.log = options.log;
     this.maxPending = options.maxPendingInvalidations ?? 100_000;

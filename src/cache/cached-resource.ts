@@ -3,6 +3,7 @@ import type { Cache } from './cache.js';
 import { type CacheEntry, decodeEntry, encodeEntry, jittered, shouldRefreshEarly } from './cache-entry.js';
 import type { ConditionalSet } from './cache-store.js';
 import { type Codec, jsonCodec } from './codec.js';
+import { NearCache } from './near-cache.js';
 
 export interface ResourceSpec<K, V> {
   /** Lower-case name of the resource, e.g. `catalog_item`: the key namespace and the metrics label. */
@@ -50,6 +51,9 @@ const NAME = /^[a-z][a-z0-9_]*$/;
  *   before cannot write its old value back, and in-process flights are dropped
  *   so later readers load afresh.
  * - Store down or slow: reads fall through to `load`, nothing throws.
+ * - With a near-cache TTL, the hottest keys are also kept in this process
+ *   (see NearCache): no round trip at all; another replica's write shows
+ *   after at most that TTL.
  */
 export class CachedResource<K, V> {
   readonly name: string;
@@ -60,6 +64,7 @@ export class CachedResource<K, V> {
   private readonly negativeTtlMs: number;
   private readonly recorder: CacheRecorder;
   private readonly flights = new Map<string, Flight<V>>();
+  private readonly near: NearCache;
 
   constructor(
     private readonly cache: Cache,
@@ -74,6 +79,7 @@ export class CachedResource<K, V> {
     this.ttlMs = spec.ttlMs ?? cache.options.ttlMs;
     this.negativeTtlMs = spec.negativeTtlMs ?? cache.options.negativeTtlMs;
     this.recorder = cache.recorder(spec.name);
+    this.near = new NearCache(cache.options.nearTtlMs, cache.options.nearMaxEntries);
   }
 
   /** The store key of an id (without the store's own prefix). */
@@ -90,11 +96,25 @@ export class CachedResource<K, V> {
   async getMany(keys: readonly K[]): Promise<Map<string, V>> {
     const byId = new Map<string, K>();
     for (const key of keys) byId.set(this.idOf(key), key);
-    const ids = [...byId.keys()];
+    if (!this.cache.enabled) return this.loadUncached(byId);
+    const since = this.near.mark();
+    const result = new Map<string, V>();
+    let ids = [...byId.keys()];
+    if (this.near.enabled) {
+      const now = Date.now();
+      const remaining: string[] = [];
+      for (const id of ids) {
+        const payload = this.near.read(id, now);
+        if (payload === undefined) remaining.push(id);
+        else if (payload !== null) result.set(id, this.codec.decode(payload));
+      }
+      this.recorder.hits(ids.length - remaining.length);
+      if (remaining.length === 0) return result;
+      ids = remaining;
+    }
     const fullKeys = ids.map((id) => this.keyOf(id));
     const reads = await this.cache.attempt(this.recorder, this.name, 'get', () => this.cache.store.readVersioned(fullKeys));
 
-    const result = new Map<string, V>();
     const waits: Promise<void>[] = [];
     const misses: Miss<K>[] = [];
     const now = Date.now();
@@ -107,6 +127,7 @@ export class CachedResource<K, V> {
       if (entry !== undefined && !shouldRefreshEarly(entry, now, this.cache.options.beta)) {
         hits++;
         if (entry.found) result.set(id, this.codec.decode(entry.payload));
+        if (this.near.enabled) this.near.fill(id, entry.found ? entry.payload : null, since, now, entry.expiresAt);
         return;
       }
       const flight = this.flights.get(id);
@@ -120,7 +141,7 @@ export class CachedResource<K, V> {
     this.recorder.misses(ids.length - hits);
 
     if (misses.length > 0) {
-      const loaded = this.loadMisses(misses);
+      const loaded = this.loadMisses(misses, since);
       for (const miss of misses) {
         const flight = loaded.then((values) => values.get(miss.id));
         // Waiters that fail are the callers' to see; the map must not hold a rejected promise.
@@ -146,6 +167,7 @@ export class CachedResource<K, V> {
   async invalidate(keys: readonly K[]): Promise<void> {
     const ids = [...new Set(keys.map((key) => this.idOf(key)))];
     for (const id of ids) this.flights.delete(id);
+    this.near.invalidate(ids);
     await this.cache.invalidateKeys(
       this.recorder,
       this.name,
@@ -154,7 +176,7 @@ export class CachedResource<K, V> {
   }
 
   /** One call to `load` for all misses, then the conditional write-back; resolves with decoded values by id. */
-  private async loadMisses(misses: readonly Miss<K>[]): Promise<Map<string, V>> {
+  private async loadMisses(misses: readonly Miss<K>[], since: number): Promise<Map<string, V>> {
     const startedAt = performance.now();
     const loaded = await this.spec.load(misses.map((m) => m.key));
     const loadMs = performance.now() - startedAt;
@@ -167,6 +189,7 @@ export class CachedResource<K, V> {
       const value = loaded.get(miss.id);
       const payload = value === undefined ? undefined : this.codec.encode(value);
       if (payload !== undefined) values.set(miss.id, this.codec.decode(payload));
+      if (this.near.enabled && mayWrite && !this.cache.isPending(miss.fullKey)) this.near.fill(miss.id, payload ?? null, since, now);
       if (!mayWrite || miss.token === undefined || this.cache.isPending(miss.fullKey)) continue;
       const ttlMs = jittered(payload === undefined ? this.negativeTtlMs : this.ttlMs, this.cache.options.jitter);
       const entry: CacheEntry =
@@ -178,6 +201,14 @@ export class CachedResource<K, V> {
       this.recorder.sets(written?.filter(Boolean).length ?? 0);
     }
     return values;
+  }
+
+  /** Caching turned off: the loader alone, values in the shape a hit would have. */
+  private async loadUncached(byId: ReadonlyMap<string, K>): Promise<Map<string, V>> {
+    const loaded = await this.spec.load([...byId.values()]);
+    const result = new Map<string, V>();
+    for (const [id, value] of loaded) if (byId.has(id)) result.set(id, this.codec.decode(this.codec.encode(value)));
+    return result;
   }
 
   private endFlight(id: string, flight: Flight<V>): void {

@@ -45,6 +45,16 @@ export class KeyValueCache {
     return stored === true;
   }
 
+  /** Writes only when the key holds nothing; true when this call wrote it. False, too, when the store failed. */
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (!(ttlMs > 0)) throw new RangeError('ttlMs must be positive');
+    const fullKey = this.prefix + key;
+    if (this.cache.isPending(fullKey)) return false;
+    const stored = await this.cache.attempt(this.recorder, this.name, 'set', () => this.cache.store.setIfAbsent(fullKey, value, ttlMs));
+    if (stored) this.recorder.sets(1);
+    return stored === true;
+  }
+
   async del(keys: readonly string[]): Promise<void> {
     await this.cache.invalidateKeys(
       this.recorder,

@@ -1,5 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
-import { EntityRepository, raw } from '@mikro-orm/postgresql';
+import { EntityRepository } from '@mikro-orm/postgresql';
+import { findByPrimaryKey, readEntities, selectFrom } from '../db/point-read.js';
 import { EnrollmentSchema } from '../enrollment/enrollment.entity.js';
 import type { CatalogItem } from './catalog-item.entity.js';
 
@@ -58,9 +59,12 @@ const COLUMNS = [
  * may wrap.
  */
 export class CatalogItemRepository extends EntityRepository<CatalogItem> {
-  /** Point read by primary key: one select, no relation loaded. Null when no such item. */
+  /**
+   * Point read by primary key: one fixed select, no relation loaded (see
+   * findByPrimaryKey for what comes back). Null when no such item.
+   */
   async findById(id: string): Promise<CatalogItem | null> {
-    return this.findOne({ id });
+    return findByPrimaryKey(this.getEntityManager(), this.entityName, id);
   }
 
   /** The items with these ids that exist, in no particular order, in one query. */
@@ -80,24 +84,27 @@ export class CatalogItemRepository extends EntityRepository<CatalogItem> {
    * order by key desc, id desc limit n` (`>` and `asc` when ascending).
    */
   async list(query: CatalogItemListQuery): Promise<CatalogItem[]> {
+    // Written out rather than built by the ORM on every call, and read
+    // through readEntities: hydrating a page of managed entities cost
+    // several times the query.
     const { column, cast } = SORT_COLUMNS[query.sort];
-    const after = query.after;
-    const where = {
-      ...(query.published === undefined ? {} : { published: query.published }),
-      ...(query.instructorId === undefined ? {} : { instructor: query.instructorId }),
-      ...(after === undefined
-        ? {}
-        : {
-            [raw(
-              (alias: string) => `(${alias}.${column}, ${alias}.id) ${query.direction === 'desc' ? '<' : '>'} (?::${cast}, ?::uuid)`,
-              [keyParam(after.key), after.id],
-            )]: [],
-          }),
-    };
-    return this.find(where, {
-      orderBy: [{ [query.sort]: query.direction }, { id: query.direction }],
-      limit: query.limit,
-    });
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    if (query.published !== undefined) conditions.push(query.published ? '"published"' : 'not "published"');
+    if (query.instructorId !== undefined) {
+      conditions.push('"instructor_id" = ?::uuid');
+      params.push(query.instructorId);
+    }
+    const direction = query.direction === 'desc' ? 'desc' : 'asc';
+    if (query.after !== undefined) {
+      conditions.push(`("${column}", "id") ${direction === 'desc' ? '<' : '>'} (?::${cast}, ?::uuid)`);
+      params.push(keyParam(query.after.key), query.after.id);
+    }
+    params.push(query.limit);
+    const em = this.getEntityManager();
+    const where = conditions.length === 0 ? '' : ` where ${conditions.join(' and ')}`;
+    const sql = `${selectFrom(em, this.entityName)}${where} order by "${column}" ${direction}, "id" ${direction} limit ?`;
+    return readEntities(em, this.entityName, sql, params);
   }
 
   /**

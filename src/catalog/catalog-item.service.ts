@@ -13,10 +13,14 @@ import type { PageTokens } from '../pagination/page-token.js';
 import { FieldChecks } from '../validation/field-checks.js';
 import { maskedFields } from '../validation/field-mask.js';
 import { checkMoney, type Money } from '../validation/money.js';
+import type { CatalogItemCache } from './catalog-item.cache.js';
 import { type CatalogItem, CatalogItemSchema } from './catalog-item.entity.js';
 import type { CatalogItemCursor, CatalogItemSortKey, SearchCursor } from './catalog-item.repository.js';
+import type { CatalogItemData } from './catalog-item-data.js';
 import { parseCatalogItemOrder } from './catalog-item-order.js';
+import { mayViewCatalogItem } from './catalog-item-visibility.js';
 import { LessonSchema } from './lesson.entity.js';
+import type { LessonsCache } from './lessons.cache.js';
 
 /** The fields a caller sets on a catalog item. */
 export interface CatalogItemFields {
@@ -63,15 +67,18 @@ const AUDITED_FIELDS = ['title', 'description', 'priceAmount', 'currency', 'inst
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Use cases of catalog items. Knows nothing of gRPC; throws DomainError. Reads
- * go through CatalogItemRepository.findById/findByIds; every write is one
- * method here and one transaction, with its audit entry inside it.
+ * Use cases of catalog items. Knows nothing of gRPC; throws DomainError. Get
+ * and BatchGet read through the item cache and decide visibility on what it
+ * returns; every write is one method here and one transaction, with its audit
+ * entry inside it, and invalidates what it changed once it has committed.
  */
 export class CatalogItemService {
   constructor(
     /** The request-scoped PostgreSQL EntityManager. */
     private readonly em: EntityManager,
     private readonly tokens: PageTokens,
+    private readonly cache: CatalogItemCache,
+    private readonly lessonsCache: LessonsCache,
   ) {}
 
   private get items() {
@@ -90,7 +97,7 @@ export class CatalogItemService {
     const price = fields.price as Money;
     const teachesIt = actor.kind === 'user' && actor.role === 'instructor';
     const instructorId = fields.instructorId !== '' ? fields.instructorId.toLowerCase() : teachesIt ? actor.id : null;
-    return transactional(this.em, async (tx) => {
+    const created = await transactional(this.em, async (tx) => {
       if (instructorId !== null) await assertCanTeach(tx, instructorId);
       const now = new Date();
       const item = tx.getRepository(CatalogItemSchema).create({
@@ -113,27 +120,34 @@ export class CatalogItemService {
       });
       return item;
     });
+    // A NOT_FOUND of this id may be cached, of the item and of its lessons (ids are guessable only in theory; being sure is cheap).
+    await this.afterCommit(created.id, true);
+    return created;
   }
 
-  async get(id: string): Promise<CatalogItem> {
+  /** The item, if `viewer` may see it (see mayViewCatalogItem); NOT_FOUND otherwise. */
+  async get(id: string, viewer: Principal): Promise<CatalogItemData> {
     new FieldChecks().uuid(id, 'id').throwIfAny();
-    const item = await this.items.findById(id);
-    if (!item) throw notFound('CatalogItem', id);
+    const item = await this.cache.get(id);
+    if (!item || !mayViewCatalogItem(viewer, item)) throw notFound('CatalogItem', id);
     return item;
   }
 
-  /** AIP-231: every item asked for, in the order asked for, or NOT_FOUND naming the first missing id. */
-  async batchGet(ids: readonly string[]): Promise<CatalogItem[]> {
+  /**
+   * AIP-231: every item asked for, in the order asked for, or NOT_FOUND naming
+   * the first one that is missing or that `viewer` may not see.
+   */
+  async batchGet(ids: readonly string[], viewer: Principal): Promise<CatalogItemData[]> {
     const checks = new FieldChecks();
     checks.check(ids.length <= BATCH_GET_MAX_IDS, 'ids', 'TOO_MANY_IDS', `ids must hold at most ${BATCH_GET_MAX_IDS} ids`);
     ids.forEach((id, i) => {
       checks.uuid(id, `ids[${i}]`);
     });
     checks.throwIfAny();
-    const byId = new Map((await this.items.findByIds(ids)).map((item) => [item.id, item]));
+    const byId = await this.cache.getMany(ids);
     return ids.map((id) => {
       const item = byId.get(id.toLowerCase());
-      if (!item) throw notFound('CatalogItem', id);
+      if (!item || !mayViewCatalogItem(viewer, item)) throw notFound('CatalogItem', id);
       return item;
     });
   }
@@ -165,7 +179,7 @@ export class CatalogItemService {
     const mask = maskedFields(input.updateMask, UPDATABLE_CATALOG_ITEM_FIELDS, checks);
     checkFields(checks, input.fields, mask);
     checks.throwIfAny();
-    return transactional(this.em, async (tx) => {
+    const updated = await transactional(this.em, async (tx) => {
       const item = await tx.getRepository(CatalogItemSchema).findById(input.id);
       if (!item) throw notFound('CatalogItem', input.id);
       checkEtag(item.version, input.etag, `CatalogItem ${item.id}`);
@@ -191,6 +205,8 @@ export class CatalogItemService {
       }
       return item;
     });
+    await this.afterCommit(updated.id);
+    return updated;
   }
 
   /** Deletes the item and its lessons; refused while any enrollment refers to it. */
@@ -218,6 +234,8 @@ export class CatalogItemService {
       if (err instanceof ForeignKeyConstraintViolationException) throw hasEnrollments(id);
       throw err;
     }
+    // Its lessons went with it (ON DELETE CASCADE).
+    await this.afterCommit(id, true);
   }
 
   /** Puts the item on sale; it needs at least one lesson. Publishing a published item changes nothing. */
@@ -232,7 +250,7 @@ export class CatalogItemService {
 
   private async setPublished(id: string, published: boolean, actor: Principal): Promise<CatalogItem> {
     new FieldChecks().uuid(id, 'id').throwIfAny();
-    return transactional(this.em, async (tx) => {
+    const item = await transactional(this.em, async (tx) => {
       // Locked so that the last lesson cannot be deleted while this decides (see LessonService.delete).
       const item = await tx.getRepository(CatalogItemSchema).findByIdForUpdate(id);
       if (!item) throw notFound('CatalogItem', id);
@@ -255,6 +273,17 @@ export class CatalogItemService {
       });
       return item;
     });
+    await this.afterCommit(item.id);
+    return item;
+  }
+
+  /**
+   * After a write to an item has committed (never before, never inside the
+   * transaction): its cached copy, and its cached lessons when they changed
+   * with it, are dropped, so the next read loads what was committed. Never throws.
+   */
+  private async afterCommit(id: string, lessonsToo = false): Promise<void> {
+    await Promise.all([this.cache.invalidate([id]), lessonsToo ? this.lessonsCache.invalidate([id]) : undefined]);
   }
 
   /** Full-text search over published items, best match first. */

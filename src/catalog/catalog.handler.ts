@@ -5,10 +5,10 @@ import type {
 } from '../../generated/campus/catalog/v1/catalog.js';
 import { etagOf } from '../errors/etag.js';
 import type { Unary } from '../server/unary.js';
-import type { CatalogItem } from './catalog-item.entity.js';
 import type { CatalogItemFields, CatalogItemService } from './catalog-item.service.js';
-import type { Lesson } from './lesson.entity.js';
+import type { CatalogItemData } from './catalog-item-data.js';
 import type { LessonFields, LessonService } from './lesson.service.js';
+import type { LessonData } from './lesson-data.js';
 
 /** campus.catalog.v1.CatalogService: proto in, use case, proto out. */
 export function catalogHandlers(unary: Unary, items: CatalogItemService, lessons: LessonService): CatalogServiceServer {
@@ -16,8 +16,10 @@ export function catalogHandlers(unary: Unary, items: CatalogItemService, lessons
     createCatalogItem: unary(async (req, ctx) =>
       toCatalogItemMessage(await items.create(catalogItemFields(req.catalogItem), ctx.principal)),
     ),
-    getCatalogItem: unary(async (req) => toCatalogItemMessage(await items.get(req.id))),
-    batchGetCatalogItems: unary(async (req) => ({ catalogItems: (await items.batchGet(req.ids)).map(toCatalogItemMessage) })),
+    getCatalogItem: unary(async (req, ctx) => toCatalogItemMessage(await items.get(req.id, ctx.principal))),
+    batchGetCatalogItems: unary(async (req, ctx) => ({
+      catalogItems: (await items.batchGet(req.ids, ctx.principal)).map(toCatalogItemMessage),
+    })),
     listCatalogItems: unary(async (req) => {
       const page = await items.list({
         pageSize: req.pageSize,
@@ -54,8 +56,11 @@ export function catalogHandlers(unary: Unary, items: CatalogItemService, lessons
     createLesson: unary(async (req, ctx) =>
       toLessonMessage(await lessons.create(req.catalogItemId, lessonFields(req.lesson), ctx.principal)),
     ),
-    listLessons: unary(async (req) => {
-      const page = await lessons.list({ catalogItemId: req.catalogItemId, pageSize: req.pageSize, pageToken: req.pageToken });
+    listLessons: unary(async (req, ctx) => {
+      const page = await lessons.list(
+        { catalogItemId: req.catalogItemId, pageSize: req.pageSize, pageToken: req.pageToken },
+        ctx.principal,
+      );
       return { lessons: page.items.map(toLessonMessage), nextPageToken: page.nextPageToken };
     }),
     updateLesson: unary(async (req, ctx) =>
@@ -86,7 +91,8 @@ function lessonFields(message: LessonMessage | undefined): LessonFields {
   return { title: message?.title ?? '', position: message?.position ?? 0 };
 }
 
-export function toCatalogItemMessage(item: CatalogItem): CatalogItemMessage {
+/** Takes the entity as well as the cached data (they have the same shape). */
+export function toCatalogItemMessage(item: CatalogItemData): CatalogItemMessage {
   return {
     id: item.id,
     title: item.title,
@@ -100,7 +106,8 @@ export function toCatalogItemMessage(item: CatalogItem): CatalogItemMessage {
   };
 }
 
-export function toLessonMessage(lesson: Lesson): LessonMessage {
+/** Takes the entity as well as the cached data (they have the same shape). */
+export function toLessonMessage(lesson: LessonData): LessonMessage {
   return {
     id: lesson.id,
     catalogItemId: lesson.catalogItem.id,

@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { diffOf, recordAudit } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
 import { transactional } from '../db/transaction.js';
+import type { ProgressCache } from '../enrollment/progress.cache.js';
 import { alreadyExists, failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
 import { keysetPage, malformedPageToken, type Page } from '../pagination/keyset-page.js';
@@ -11,8 +12,12 @@ import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import { FieldChecks } from '../validation/field-checks.js';
 import { maskedFields } from '../validation/field-mask.js';
+import type { CatalogItemCache } from './catalog-item.cache.js';
 import { CatalogItemSchema } from './catalog-item.entity.js';
+import { mayViewCatalogItem } from './catalog-item-visibility.js';
 import { type Lesson, LessonSchema } from './lesson.entity.js';
+import { type LessonData, lessonData } from './lesson-data.js';
+import type { LessonsCache } from './lessons.cache.js';
 
 /** The fields a caller sets on a lesson. */
 export interface LessonFields {
@@ -41,16 +46,26 @@ export interface ListLessons {
 export const LESSON_TITLE_MAX_LENGTH = 200;
 const AUDITED_FIELDS = ['title', 'position'] as const;
 
+/** What a lesson write changes besides the lesson: its item's cached lesson list and its learners' progress. */
+export interface LessonCaches {
+  readonly items: CatalogItemCache;
+  readonly lessons: LessonsCache;
+  readonly progress: ProgressCache;
+}
+
 /**
  * Use cases of the lessons of a catalog item. Knows nothing of gRPC; throws
  * DomainError. Every write is one method here and one transaction, with its
- * audit entry inside it.
+ * audit entry inside it; once it has committed, the item's cached lessons
+ * and its learners' cached progress are invalidated (a lesson added or
+ * removed changes every learner's total and percent).
  */
 export class LessonService {
   constructor(
     /** The request-scoped PostgreSQL EntityManager. */
     private readonly em: EntityManager,
     private readonly tokens: PageTokens,
+    private readonly caches: LessonCaches,
   ) {}
 
   /** Adds a lesson at a free position of an existing item. */
@@ -58,7 +73,7 @@ export class LessonService {
     const checks = new FieldChecks().uuid(catalogItemId, 'catalog_item_id');
     checkFields(checks, fields, new Set(UPDATABLE_LESSON_FIELDS));
     checks.throwIfAny();
-    return positionClash(fields.position, () =>
+    const created = await positionClash(fields.position, () =>
       transactional(this.em, async (tx) => {
         const item = await tx.getRepository(CatalogItemSchema).findById(catalogItemId);
         if (!item) throw notFound('CatalogItem', catalogItemId);
@@ -84,10 +99,16 @@ export class LessonService {
         return lesson;
       }),
     );
+    await this.afterCommit(created.catalogItem.id);
+    return created;
   }
 
-  /** The item's lessons by position; NOT_FOUND when the item does not exist. */
-  async list(query: ListLessons): Promise<Page<Lesson>> {
+  /**
+   * The item's lessons by position; NOT_FOUND when the item does not exist or
+   * `viewer` may not see it (see mayViewCatalogItem). The item and its cached
+   * first lessons are read together; a page past them comes from PostgreSQL.
+   */
+  async list(query: ListLessons, viewer: Principal): Promise<Page<LessonData>> {
     const checks = new FieldChecks().uuid(query.catalogItemId, 'catalog_item_id');
     const size = pageSize(query.pageSize, checks);
     checks.throwIfAny();
@@ -95,11 +116,13 @@ export class LessonService {
     const described = `lessons.list catalog_item=${catalogItemId}`;
     const position = this.tokens.decode(query.pageToken, described);
     const after = position === undefined ? 0 : positionCursor(position);
-    const rows = await this.em.getRepository(LessonSchema).listByCatalogItem(catalogItemId, after, size + 1);
-    // An empty page is the one case where the lessons cannot vouch for the item.
-    if (rows.length === 0 && !(await this.em.getRepository(CatalogItemSchema).findById(catalogItemId))) {
-      throw notFound('CatalogItem', query.catalogItemId);
-    }
+    const [item, cached] = await Promise.all([this.caches.items.get(catalogItemId), this.caches.lessons.get(catalogItemId)]);
+    if (!item || !mayViewCatalogItem(viewer, item)) throw notFound('CatalogItem', query.catalogItemId);
+    const fromCache = cached?.lessons.filter((lesson) => lesson.position > after).slice(0, size + 1);
+    const rows =
+      fromCache !== undefined && (cached?.complete || fromCache.length > size)
+        ? fromCache
+        : (await this.em.getRepository(LessonSchema).listByCatalogItem(catalogItemId, after, size + 1)).map(lessonData);
     return keysetPage(rows, size, this.tokens, described, (lesson) => [lesson.position]);
   }
 
@@ -109,7 +132,7 @@ export class LessonService {
     const mask = maskedFields(input.updateMask, UPDATABLE_LESSON_FIELDS, checks);
     checkFields(checks, input.fields, mask);
     checks.throwIfAny();
-    return positionClash(input.fields.position, () =>
+    const updated = await positionClash(input.fields.position, () =>
       transactional(this.em, async (tx) => {
         const lessons = tx.getRepository(LessonSchema);
         const lesson = await lessons.findById(input.id);
@@ -130,12 +153,15 @@ export class LessonService {
         return lesson;
       }),
     );
+    // A new position reorders the item's lessons and its learners' completed ids.
+    await this.afterCommit(updated.catalogItem.id);
+    return updated;
   }
 
   /** Deletes a lesson, unless it is the only lesson of a published item. */
   async delete(id: string, etag: string, actor: Principal): Promise<void> {
     new FieldChecks().uuid(id, 'id').throwIfAny();
-    await transactional(this.em, async (tx) => {
+    const catalogItemId = await transactional(this.em, async (tx) => {
       const lessons = tx.getRepository(LessonSchema);
       const found = await lessons.findById(id);
       if (!found) throw notFound('Lesson', id);
@@ -159,7 +185,14 @@ export class LessonService {
         diff: { catalogItemId: [item.id, null], ...diffOf(lesson, {}, AUDITED_FIELDS) },
       });
       tx.remove(lesson);
+      return item.id;
     });
+    await this.afterCommit(catalogItemId);
+  }
+
+  /** After a lesson write has committed (never before, never inside the transaction). Never throws. */
+  private async afterCommit(catalogItemId: string): Promise<void> {
+    await Promise.all([this.caches.lessons.invalidate([catalogItemId]), this.caches.progress.invalidateItem(catalogItemId)]);
   }
 }
 

@@ -6,6 +6,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../config.js';
+import { createFieldCrypto } from '../crypto/field-crypto.js';
+import { loadFieldKeys } from '../crypto/field-keys-file.js';
 import { createLogger } from '../logger.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { openPostgres } from './postgres.js';
@@ -15,11 +17,14 @@ const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  // A migration may seal personal data that an older version stored in the clear.
+  const fieldCrypto = createFieldCrypto(await loadFieldKeys(config, log));
   const embedded = config.databaseUrl === undefined ? await startEmbeddedPostgres(config.dataDir, log) : undefined;
   try {
     const orm = await openPostgres({
       url: config.databaseUrl ?? embedded?.url ?? '',
       statementTimeoutMs: 600_000,
+      fieldCrypto,
       log: (message) => log.info(message),
     });
     try {

@@ -5,6 +5,7 @@ import { AuditEntrySchema } from '../audit/audit-entry.entity.js';
 import { PaymentSchema } from '../billing/payment.entity.js';
 import { CatalogItemSchema } from '../catalog/catalog-item.entity.js';
 import { LessonSchema } from '../catalog/lesson.entity.js';
+import { type FieldCrypto, fieldCryptoExtension } from '../crypto/field-crypto.js';
 import { EnrollmentSchema } from '../enrollment/enrollment.entity.js';
 import { LessonProgressSchema } from '../enrollment/lesson-progress.entity.js';
 import { IdempotencyRecordSchema } from '../idempotency/idempotency-record.entity.js';
@@ -33,6 +34,12 @@ export interface PostgresSettings {
   /** Upper bound on any one statement, in ms. */
   readonly statementTimeoutMs: number;
   readonly poolMax?: number;
+  /**
+   * Keys of personal data at rest (sealed columns, the email blind index).
+   * Without them the ORM can still migrate an empty schema, but reading or
+   * writing a sealed column throws.
+   */
+  readonly fieldCrypto?: FieldCrypto;
   /** Where the ORM's own messages (migrations applied...) go; dropped when unset. */
   readonly log?: (message: string) => void;
 }
@@ -48,7 +55,7 @@ export function postgresOptions(settings: PostgresSettings, root: () => EntityMa
     clientUrl: settings.url,
     replicas: settings.replicaUrls?.map((clientUrl) => ({ clientUrl })),
     entities: postgresEntities,
-    extensions: [Migrator],
+    extensions: settings.fieldCrypto ? [Migrator, fieldCryptoExtension(settings.fieldCrypto)] : [Migrator],
     contextName: 'pg',
     context: scopedContext(root),
     allowGlobalContext: false,

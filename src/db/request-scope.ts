@@ -29,6 +29,15 @@ export function timeLeftMs(): number | undefined {
 }
 
 /**
+ * True when the current request has not forked the ORM called `name` yet
+ * (nothing of this request is in a unit of work) or runs outside any request.
+ * A read that needs no unit of work can then skip making one.
+ */
+export function noForkYet(name: string): boolean {
+  return storage.getStore()?.forks.has(name) !== true;
+}
+
+/**
  * The `context` option of an ORM config: inside a request scope the global
  * EntityManager resolves to this request's fork, made on first use.
  */

@@ -16,9 +16,11 @@ import { decodeTimeIdToken, type Page, timeIdPage } from '../pagination/time-id-
 import { FieldChecks } from '../validation/field-checks.js';
 import { type Enrollment, EnrollmentSchema } from './enrollment.entity.js';
 import type { EnrollmentOwner } from './enrollment.repository.js';
+import { type EnrollmentEvents, NO_ENROLLMENT_EVENTS } from './enrollment-events.js';
 import { LessonProgressSchema } from './lesson-progress.entity.js';
 import { markCancelled } from './mark-cancelled.js';
-import type { Progress, ProgressReader } from './progress-reader.js';
+import type { ProgressCache } from './progress.cache.js';
+import type { Progress } from './progress-reader.js';
 
 export interface Enroll {
   readonly userId: string;
@@ -54,24 +56,20 @@ const CANCEL = 'campus.enrollment.v1.EnrollmentService/CancelEnrollment';
 
 /**
  * Use cases of enrollments and lesson progress. Knows nothing of gRPC; throws
- * DomainError. Every write is one method and one transaction, so whatever
- * must follow a commit (cache invalidation) has one place to go.
+ * DomainError. Every write is one method and one transaction; once it has
+ * committed, the learner's cached progress is invalidated and what happened
+ * is announced to `events` (analytics), never before.
  */
 export class EnrollmentService {
-  private readonly progressReader: ProgressReader;
-
   constructor(
     /** The request-scoped PostgreSQL EntityManager. */
     private readonly em: EntityManager,
     private readonly provider: PaymentProvider,
     private readonly tokens: PageTokens,
-    /** Where GetProgress reads; a cache may wrap the default SQL reader. */
-    progressReader?: ProgressReader,
-  ) {
-    this.progressReader = progressReader ?? {
-      progress: (userId, itemId) => this.em.getRepository(LessonProgressSchema).progress(userId, itemId),
-    };
-  }
+    /** Where GetProgress reads, and what the writes invalidate. */
+    private readonly progressCache: ProgressCache,
+    private readonly events: EnrollmentEvents = NO_ENROLLMENT_EVENTS,
+  ) {}
 
   private get enrollments() {
     return this.em.getRepository(EnrollmentSchema);
@@ -88,7 +86,7 @@ export class EnrollmentService {
   async enroll(cmd: Enroll): Promise<Enrollment> {
     new FieldChecks().uuid(cmd.userId, 'user_id').uuid(cmd.catalogItemId, 'catalog_item_id').uuid(cmd.requestId, 'request_id').throwIfAny();
     const enrollmentId = uuidv7();
-    return transactional(this.em, async (tx) => {
+    const enrollment = await transactional(this.em, async (tx) => {
       const enrollments = tx.getRepository(EnrollmentSchema);
       const { replayOf } = await claimRequest(tx, {
         operation: ENROLL,
@@ -133,6 +131,18 @@ export class EnrollmentService {
       if (item.priceAmount > 0n) await this.charge(tx, cmd, enrollment, item, now);
       return enrollment;
     });
+    // The learner's cached NOT_FOUND progress in the item is now wrong.
+    await this.progressCache.invalidate(enrollment.user.id, enrollment.catalogItem.id);
+    // A replay returns the enrollment the first call made: announced then, not again.
+    if (enrollment.id === enrollmentId) {
+      this.events.enrolled({
+        userId: enrollment.user.id,
+        catalogItemId: enrollment.catalogItem.id,
+        enrollmentId: enrollment.id,
+        at: enrollment.enrolledAt,
+      });
+    }
+    return enrollment;
   }
 
   /** Charges a priced enrollment and writes its payment; see `enroll`. */
@@ -236,7 +246,7 @@ export class EnrollmentService {
     const checks = new FieldChecks().uuid(cmd.id, 'id');
     if (cmd.requestId !== '') checks.uuid(cmd.requestId, 'request_id');
     checks.check(cmd.etag.length <= 64, 'etag', 'TOO_LONG', 'etag must have at most 64 characters').throwIfAny();
-    return transactional(this.em, async (tx) => {
+    const cancelled = await transactional(this.em, async (tx) => {
       const enrollments = tx.getRepository(EnrollmentSchema);
       if (cmd.requestId !== '') {
         const request = { id: cmd.id, etag: cmd.etag };
@@ -260,6 +270,8 @@ export class EnrollmentService {
       markCancelled(tx, enrollment, cmd.actor, now);
       return enrollment;
     });
+    await this.progressCache.invalidate(cancelled.user.id, cancelled.catalogItem.id);
+    return cancelled;
   }
 
   /**
@@ -270,7 +282,8 @@ export class EnrollmentService {
    */
   async recordLessonCompletion(cmd: RecordLessonCompletion): Promise<Progress> {
     new FieldChecks().uuid(cmd.userId, 'user_id').uuid(cmd.lessonId, 'lesson_id').throwIfAny();
-    return transactional(this.em, async (tx) => {
+    const now = new Date();
+    const { progress, inserted, completedNow } = await transactional(this.em, async (tx) => {
       const enrollments = tx.getRepository(EnrollmentSchema);
       const enrollment = await enrollments.lockForLesson(cmd.userId, cmd.lessonId);
       if (!enrollment) {
@@ -282,10 +295,10 @@ export class EnrollmentService {
         });
       }
       if (enrollment.status === 'cancelled') throw enrollmentCancelled(`enrollments/${enrollment.id}`);
-      const now = new Date();
-      const progress = await tx.getRepository(LessonProgressSchema).recordCompletion(enrollment, cmd.userId, cmd.lessonId, now);
+      const recorded = await tx.getRepository(LessonProgressSchema).recordCompletion(enrollment, cmd.userId, cmd.lessonId, now);
+      const { progress, inserted } = recorded;
       const allDone = progress.totalLessons > 0 && progress.completedLessonIds.length >= progress.totalLessons;
-      if (enrollment.status !== 'active' || !allDone) return progress;
+      if (enrollment.status !== 'active' || !allDone) return { progress, inserted, completedNow: false };
       await enrollments.markCompleted(enrollment.id, now);
       recordAudit(tx, {
         actor: cmd.actor,
@@ -294,13 +307,19 @@ export class EnrollmentService {
         entityId: enrollment.id,
         diff: { status: ['active', 'completed'], completed_at: [null, now.toISOString()] },
       });
-      return { ...progress, enrollmentStatus: 'completed' };
+      return { progress: { ...progress, enrollmentStatus: 'completed' as const }, inserted, completedNow: true };
     });
+    await this.progressCache.invalidate(progress.userId, progress.catalogItemId);
+    const about = { userId: progress.userId, catalogItemId: progress.catalogItemId, at: now };
+    if (inserted) this.events.lessonCompleted({ ...about, lessonId: cmd.lessonId.toLowerCase() });
+    if (completedNow) this.events.courseCompleted({ ...about, enrollmentId: progress.enrollmentId });
+    return progress;
   }
 
+  /** Read through the progress cache (see ProgressCache). */
   async progress(userId: string, catalogItemId: string): Promise<Progress> {
     new FieldChecks().uuid(userId, 'user_id').uuid(catalogItemId, 'catalog_item_id').throwIfAny();
-    const progress = await this.progressReader.progress(userId, catalogItemId);
+    const progress = await this.progressCache.progress(userId, catalogItemId);
     if (!progress) throw notFound('Enrollment', `users/${userId}/catalog_items/${catalogItemId}`);
     return progress;
   }

@@ -31,20 +31,20 @@ export class LessonProgressRepository extends EntityRepository<LessonProgress> i
 
   /**
    * Records the completion (a second one of the same lesson inserts nothing)
-   * and returns the progress including it, in one statement. Run it inside
-   * the transaction that locked the enrollment.
+   * and returns the progress including it, and whether this call inserted it,
+   * in one statement. Run it inside the transaction that locked the enrollment.
    */
   async recordCompletion(
     enrollment: { readonly id: string; readonly catalogItemId: string; readonly status: EnrollmentStatus },
     userId: string,
     lessonId: string,
     at: Date,
-  ): Promise<Progress> {
+  ): Promise<{ readonly progress: Progress; readonly inserted: boolean }> {
     const item = enrollment.catalogItemId;
     // The insert's row is invisible to the rest of this statement (PostgreSQL
     // runs a data-modifying WITH once, whether or not it is read), so the
     // completed list names the lesson itself rather than re-reading it.
-    const [row] = await rawQuery<{ total_lessons: number; completed_lesson_ids: string[] }>(
+    const [row] = await rawQuery<{ total_lessons: number; completed_lesson_ids: string[]; inserted: boolean }>(
       this.getEntityManager(),
       `with inserted as (
          insert into lesson_progress (id, user_id, catalog_item_id, lesson_id, completed_at)
@@ -54,11 +54,15 @@ export class LessonProgressRepository extends EntityRepository<LessonProgress> i
               array(select l.id::text from lessons l
                      where l.catalog_item_id = ?
                        and (l.id = ? or exists(select 1 from lesson_progress lp where lp.user_id = ? and lp.lesson_id = l.id))
-                     order by l.position, l.id) as completed_lesson_ids`,
+                     order by l.position, l.id) as completed_lesson_ids,
+              exists(select 1 from inserted) as inserted`,
       [uuidv7(), userId, item, lessonId, at, item, item, lessonId, userId],
     );
     if (!row) throw new Error('record completion query returned no row');
-    return progressOf(userId, item, enrollment.id, enrollment.status, row.completed_lesson_ids, row.total_lessons);
+    return {
+      progress: progressOf(userId, item, enrollment.id, enrollment.status, row.completed_lesson_ids, row.total_lessons),
+      inserted: row.inserted,
+    };
   }
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { Principal } from '../auth/principal.js';
+import { normalizeEmail } from '../crypto/blind-index.js';
 import { DomainError, failedPrecondition } from '../errors/domain-error.js';
 import type { Logger } from '../logger.js';
 import { FieldChecks } from '../validation/field-checks.js';
@@ -65,15 +66,15 @@ export class AuthService {
     );
     checks.throwIfAny();
 
-    const emailKey = input.email.trim().toLowerCase();
+    const email = normalizeEmail(input.email);
     let attempt: Awaited<ReturnType<LoginThrottle['begin']>>;
     try {
-      attempt = await this.throttle.begin(emailKey, input.peerHost);
+      attempt = await this.throttle.begin(email, input.peerHost);
     } catch (err) {
       if (err instanceof DomainError && err.kind === 'RESOURCE_EXHAUSTED') this.onEvent('login_throttled');
       throw err;
     }
-    const user = await this.users.findCredentials(emailKey);
+    const user = await this.users.findCredentials(email);
     const ok = await this.passwords.verify(user?.passwordHash ?? (await this.dummyHash), input.password);
     if (!user || !ok) {
       this.onEvent('login_failed');

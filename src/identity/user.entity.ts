@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { EncryptedText } from '../crypto/encrypted-text.js';
 import { UserRepository } from './user.repository.js';
 
 export const USER_ROLES = ['student', 'instructor', 'admin'] as const;
@@ -10,9 +11,15 @@ export const UserSchema = defineEntity({
   repository: () => UserRepository,
   properties: {
     id: p.uuid().primary(),
-    name: p.text(),
-    email: p.text(),
-    /** Lower-cased email: the unique key, so lookups ignore case. */
+    /** Personal data: sealed at rest (AES-256-GCM), plaintext in the entity. */
+    name: p.type(EncryptedText).$type<string>(),
+    /** Personal data: sealed at rest (AES-256-GCM), plaintext in the entity. */
+    email: p.type(EncryptedText).$type<string>(),
+    /**
+     * Blind index of the email (HMAC-SHA256 of the trimmed, lower-cased email;
+     * UserRepository.emailKeyOf): the unique key, so lookups ignore case
+     * without the email being stored in the clear.
+     */
     emailKey: p.text().unique('users_email_key_unique'),
     role: p.enum(USER_ROLES),
     passwordHash: p.text().hidden().lazy(),
@@ -25,6 +32,12 @@ export const UserSchema = defineEntity({
     deleteTime: p.datetime().nullable(),
     version: p.integer().version(),
   },
+  checks: [
+    // Nothing readable lands in these columns, whoever writes the row.
+    { name: 'users_name_sealed_check', expression: "name ~ '^v1[.]'" },
+    { name: 'users_email_sealed_check', expression: "email ~ '^v1[.]'" },
+    { name: 'users_email_key_check', expression: "email_key ~ '^[0-9a-f]{64}$'" },
+  ],
   indexes: [
     // Keyset pages of ListUsers: (filter..., sort key, id), scanned backwards for newest first.
     { name: 'users_create_time_idx', properties: ['createTime', 'id'] },

@@ -1,8 +1,9 @@
 import { Role, type User as UserMessage, type UserServiceServer } from '../../generated/campus/identity/v1/user.js';
 import { etagOf } from '../errors/etag.js';
 import type { Unary } from '../server/unary.js';
-import type { User, UserRole } from './user.entity.js';
+import type { UserRole } from './user.entity.js';
 import type { RoleInput, UserService } from './user.service.js';
+import type { UserData } from './user-data.js';
 
 /** campus.identity.v1.UserService: proto in, use case, proto out. */
 export function userHandlers(unary: Unary, users: UserService): UserServiceServer {
@@ -69,7 +70,8 @@ export function roleInputFromProto(role: Role): RoleInput {
   return role === Role.ROLE_UNSPECIFIED ? null : roleFromProto(role);
 }
 
-export function toMessage(user: User): UserMessage {
+/** Takes the entity as well as the cached data (they have the same shape). */
+export function toMessage(user: UserData): UserMessage {
   return {
     id: user.id,
     name: user.name,

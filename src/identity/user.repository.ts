@@ -1,4 +1,7 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
+import { fieldCryptoOf } from '../crypto/field-crypto.js';
+
+import { findByPrimaryKey } from '../db/point-read.js';
 import type { User, UserRole } from './user.entity.js';
 
 /** Where a ListUsers page starts: after the user with this create_time and id. */
@@ -7,14 +10,19 @@ export interface UserPosition {
   readonly id: string;
 }
 
+const LIVE = { sql: '"delete_time" is null', where: { deleteTime: null } };
+
 /**
  * The queries of users. Deleted users (delete_time set) keep their row for
  * history but are invisible here: every read filters them out.
  */
 export class UserRepository extends EntityRepository<User> {
-  /** Point read by primary key; null when no such user, or it was deleted. */
+  /**
+   * Point read by primary key; null when no such user, or it was deleted.
+   * One fixed statement: the ORM building it anew took a fifth of the call.
+   */
   async findById(id: string): Promise<User | null> {
-    return this.findOne({ id, deleteTime: null });
+    return findByPrimaryKey(this.getEntityManager(), this.entityName, id, LIVE);
   }
 
   /** The live users among `ids` (any order, each at most once). */
@@ -23,9 +31,18 @@ export class UserRepository extends EntityRepository<User> {
     return this.find({ id: { $in: [...new Set(ids)] }, deleteTime: null });
   }
 
+  /**
+   * The users.email_key of `email`: its blind index (HMAC of the trimmed,
+   * lower-cased email under BLIND_INDEX_KEY). Emails differing only in case
+   * or surrounding space get the same key.
+   */
+  emailKeyOf(email: string): string {
+    return fieldCryptoOf(this.em.config).blindIndex.ofEmail(email);
+  }
+
   /** The live user whose email matches case-insensitively, if any. */
   async findByEmail(email: string): Promise<User | null> {
-    return this.findOne({ emailKey: email.toLowerCase(), deleteTime: null });
+    return this.findOne({ emailKey: this.emailKeyOf(email), deleteTime: null });
   }
 
   /**
@@ -45,6 +62,6 @@ export class UserRepository extends EntityRepository<User> {
 
   /** A live (not deleted) user with its password hash loaded, for signing in. */
   async findCredentials(email: string): Promise<User | null> {
-    return this.findOne({ emailKey: email.toLowerCase(), deleteTime: null }, { populate: ['passwordHash'] });
+    return this.findOne({ emailKey: this.emailKeyOf(email), deleteTime: null }, { populate: ['passwordHash'] });
   }
 }

@@ -10,8 +10,10 @@ import type { PageTokens } from '../pagination/page-token.js';
 import { FieldChecks } from '../validation/field-checks.js';
 import { maskedFields } from '../validation/field-mask.js';
 import type { PasswordHasher } from './password-hasher.js';
+import type { UserCache } from './user.cache.js';
 import { type User, type UserRole, UserSchema } from './user.entity.js';
 import type { UserPosition } from './user.repository.js';
+import type { UserData } from './user-data.js';
 
 export interface CreateUser {
   readonly name: string;
@@ -74,13 +76,18 @@ export const UNUSABLE_PASSWORD_HASH = '!deleted';
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 1024;
 
-/** Use cases of users. Knows nothing of gRPC; throws DomainError. */
+/**
+ * Use cases of users. Knows nothing of gRPC; throws DomainError. GetUser
+ * reads through the user cache; every write invalidates the user once it has
+ * committed.
+ */
 export class UserService {
   constructor(
     /** The request-scoped PostgreSQL EntityManager. */
     private readonly em: EntityManager,
     private readonly passwords: PasswordHasher,
     private readonly pageTokens: PageTokens,
+    private readonly cache: UserCache,
   ) {}
 
   private get users() {
@@ -108,8 +115,8 @@ export class UserService {
     checks.throwIfAny();
 
     const email = input.email.trim();
-    const emailKey = email.toLowerCase();
-    if (await this.users.findByEmail(emailKey)) throw emailTaken();
+    const emailKey = this.users.emailKeyOf(email);
+    if (await this.users.findByEmail(email)) throw emailTaken();
     const passwordHash = await this.passwords.hash(input.password);
     const now = new Date();
     const user = this.users.create({
@@ -129,12 +136,14 @@ export class UserService {
       if (err instanceof UniqueConstraintViolationException) throw emailTaken();
       throw err;
     }
+    // A NOT_FOUND of this id may be cached.
+    await this.cache.invalidate([user.id]);
     return user;
   }
 
-  async get(id: string): Promise<User> {
+  async get(id: string): Promise<UserData> {
     new FieldChecks().uuid(id, 'id').throwIfAny();
-    const user = await this.users.findById(id);
+    const user = await this.cache.get(id);
     if (!user) throw notFound('User', id);
     return user;
   }
@@ -196,8 +205,9 @@ export class UserService {
     }
     checks.throwIfAny();
 
+    let updated: User;
     try {
-      return await transactional(this.em, async (tx) => {
+      updated = await transactional(this.em, async (tx) => {
         const users = tx.getRepository(UserSchema);
         const user = await users.findById(input.id);
         if (!user) throw notFound('User', input.id);
@@ -206,8 +216,8 @@ export class UserService {
         if (fields.has('name')) user.name = input.name.trim();
         if (fields.has('email')) {
           const email = input.email.trim();
-          const emailKey = email.toLowerCase();
-          if (emailKey !== user.emailKey && (await users.findByEmail(emailKey))) throw emailTaken();
+          const emailKey = users.emailKeyOf(email);
+          if (emailKey !== user.emailKey && (await users.findByEmail(email))) throw emailTaken();
           user.email = email;
           user.emailKey = emailKey;
         }
@@ -228,6 +238,8 @@ export class UserService {
       if (err instanceof UniqueConstraintViolationException) throw emailTaken();
       throw err;
     }
+    await this.cache.invalidate([updated.id]);
+    return updated;
   }
 
   /**
@@ -238,17 +250,20 @@ export class UserService {
   async delete(input: DeleteUser): Promise<void> {
     new FieldChecks().uuid(input.id, 'id').throwIfAny();
     await transactional(this.em, async (tx) => {
-      const user = await tx.getRepository(UserSchema).findById(input.id);
+      const users = tx.getRepository(UserSchema);
+      const user = await users.findById(input.id);
       if (!user) throw notFound('User', input.id);
       checkEtag(user.version, input.etag, 'User');
       const placeholder = erasedEmail(user.id);
       user.name = '';
       user.email = placeholder;
-      user.emailKey = placeholder;
+      // Unique per user like the placeholder itself, so the unique index holds.
+      user.emailKey = users.emailKeyOf(placeholder);
       user.passwordHash = UNUSABLE_PASSWORD_HASH;
       user.deleteTime = new Date();
       recordAudit(tx, { actor: input.actor, action: 'user.deleted', entityType: 'user', entityId: user.id });
     });
+    await this.cache.invalidate([input.id]);
   }
 }
 

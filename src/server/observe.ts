@@ -1,6 +1,6 @@
-import { ServerInterceptingCall, type ServerInterceptor, status } from '@grpc/grpc-js';
+import { ServerInterceptingCall, type ServerInterceptingCallInterface, type ServerInterceptor, status } from '@grpc/grpc-js';
 import type { Logger } from '../logger.js';
-import type { GrpcMetrics, GrpcType } from '../metrics/grpc-metrics.js';
+import type { GrpcMetrics, GrpcType, MethodMetrics } from '../metrics/grpc-metrics.js';
 
 /** Status names as go-grpc-middleware labels them (`codes.Code.String()`). */
 const CODE_NAMES: Record<number, string> = {
@@ -24,12 +24,41 @@ const CODE_NAMES: Record<number, string> = {
 };
 
 /**
- * Metrics and the request log for every call, ours and the framework's
- * (health, reflection) alike: one log line per RPC with method, code and
- * duration; never the request body.
+ * Metrics and the request log of every call: one log line per RPC with
+ * method, code and duration, never the request body; go-grpc-middleware's
+ * metric families.
  */
-export function observeCalls(metrics: GrpcMetrics, log: Logger): ServerInterceptor {
+export class CallObserver {
+  constructor(
+    private readonly metrics: GrpcMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  /** The label children of a method (looked up once per method, then from a Map). */
+  method(path: string, type: GrpcType): MethodMetrics {
+    return this.metrics.forMethod(path, type);
+  }
+
+  /** Records the end of a call that started at `startedAt` (performance.now()). */
+  finish(m: MethodMetrics, path: string, code: number, startedAt: number): void {
+    const seconds = (performance.now() - startedAt) / 1000;
+    const codeName = CODE_NAMES[code] ?? 'Unknown';
+    m.handled(codeName).inc();
+    m.handling.observe(seconds);
+    this.log.info({ method: path, code: codeName, ms: Math.round(seconds * 1e6) / 1e3 }, 'rpc');
+  }
+}
+
+/**
+ * The same observation as a grpc-js interceptor, for the calls that do not go
+ * through our unary adapter (health, reflection, streams). Unary calls for
+ * which `observedElsewhere(path)` holds pass through untouched: a wrapping layer per
+ * call is a measurable share of a cached read.
+ */
+export function observeCalls(observer: CallObserver, observedElsewhere: (path: string) => boolean): ServerInterceptor {
   return (method, call) => {
+    const unary = !method.requestStream && !method.responseStream;
+    if (unary && observedElsewhere(method.path)) return call as ServerInterceptingCallInterface as ServerInterceptingCall;
     const type: GrpcType = method.requestStream
       ? method.responseStream
         ? 'bidi_stream'
@@ -37,17 +66,13 @@ export function observeCalls(metrics: GrpcMetrics, log: Logger): ServerIntercept
       : method.responseStream
         ? 'server_stream'
         : 'unary';
-    const m = metrics.forMethod(method.path, type);
+    const m = observer.method(method.path, type);
     const startedAt = performance.now();
     let finished = false;
     const finish = (code: number) => {
       if (finished) return;
       finished = true;
-      const seconds = (performance.now() - startedAt) / 1000;
-      const codeName = CODE_NAMES[code] ?? 'Unknown';
-      m.handled(codeName).inc();
-      m.handling.observe(seconds);
-      log.info({ method: method.path, code: codeName, ms: Math.round(seconds * 1e6) / 1e3 }, 'rpc');
+      observer.finish(m, method.path, code, startedAt);
     };
     m.started.inc();
     return new ServerInterceptingCall(call, {

@@ -1,10 +1,11 @@
-import type { handleUnaryCall, Metadata, ServerUnaryCall } from '@grpc/grpc-js';
+import { type handleUnaryCall, type Metadata, type ServerUnaryCall, status } from '@grpc/grpc-js';
 import type { Authenticate } from '../auth/authenticator.js';
 import type { Authorize } from '../auth/authorizer.js';
 import { ANONYMOUS, type Principal } from '../auth/principal.js';
 import { runInRequestScope } from '../db/request-scope.js';
 import type { Logger } from '../logger.js';
 import type { CallerLimits } from './caller-limits.js';
+import type { CallObserver } from './observe.js';
 import { toGrpcStatus } from './status.js';
 
 /** What a handler may know of the call besides its request message. */
@@ -39,17 +40,21 @@ const OPEN: CallGuards = { authenticate: async () => ANONYMOUS, authorize: async
  * Every unary RPC runs here: in its own request scope (a fresh unit of work
  * per store, the caller's deadline passed down to the stores), with its
  * caller authenticated once, counted against the caller's limit (so that the
- * lookups some authorization rules make are bounded too) and authorized;
- * a read whose rule decides on the loaded resource has its response checked
- * before it is sent. Whatever it throws is mapped to a status by
- * `toGrpcStatus`, the only place that does. Unexpected errors are logged with
- * their cause; the caller sees INTERNAL.
+ * lookups some authorization rules make are bounded too), authorized (a read
+ * whose rule decides on the loaded resource has its response checked before
+ * it is sent), and observed (metrics, one log line). Whatever it throws is
+ * mapped to a status by `toGrpcStatus`, the only place that does. Unexpected
+ * errors are logged with their cause; the caller sees INTERNAL.
  */
-export function createUnary(log: Logger, guards: CallGuards = OPEN): Unary {
+export function createUnary(log: Logger, guards: CallGuards = OPEN, observer?: CallObserver): Unary {
   return <Req, Res>(handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> =>
     (call, callback) => {
+      const startedAt = performance.now();
       const deadline = deadlineOf(call);
       const method = call.getPath();
+      const m = observer?.method(method, 'unary');
+      m?.started.inc();
+      m?.received.inc();
       const peer = call.getPeer();
       runInRequestScope(deadline, async () => {
         const principal = await guards.authenticate(call.metadata);
@@ -63,10 +68,20 @@ export function createUnary(log: Logger, guards: CallGuards = OPEN): Unary {
           release?.();
         }
       }).then(
-        (response) => callback(null, response),
+        (response) => {
+          if (m) {
+            if (call.cancelled) observer?.finish(m, method, status.CANCELLED, startedAt);
+            else {
+              m.sent.inc();
+              observer?.finish(m, method, status.OK, startedAt);
+            }
+          }
+          callback(null, response);
+        },
         (err: unknown) => {
           const mapped = toGrpcStatus(err, deadline !== undefined && Date.now() >= deadline);
           if (mapped.unexpected) log.error({ err, method }, 'unexpected error');
+          if (m) observer?.finish(m, method, call.cancelled ? status.CANCELLED : mapped.status.code, startedAt);
           callback(mapped.status);
         },
       );

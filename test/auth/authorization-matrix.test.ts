@@ -365,6 +365,16 @@ function allowed(path: string, actor: Actor, facts: Facts): boolean {
   return grant.some((relation) => holds(relation, actor, facts));
 }
 
+/** The code a refusal of this actor must have: NOT_FOUND where the service hides what the caller may not see. */
+function refusalOf(path: string, actor: Actor): status {
+  const rule = rules[path];
+  const byRelations = rule !== undefined && Array.isArray(rule[actor.column]);
+  if (rule?.refusedAsNotFound && byRelations && !(actor.column === 'service' && !methodAllowed(SERVICE_METHODS, path))) {
+    return status.NOT_FOUND;
+  }
+  return actor.column === 'anonymous' ? status.UNAUTHENTICATED : status.PERMISSION_DENIED;
+}
+
 function holds(relation: Relation, actor: Actor, facts: Facts): boolean {
   if (relation === 'owner' || relation === 'teacher') return actor.userId !== undefined && facts[relation] === actor.userId;
   return facts[relation] === true;
@@ -416,9 +426,10 @@ describe('every RPC as every kind of caller', () => {
           const { code, message } = await invoke(method.path, await actor.metadata(c.freshSession), c.request);
           calls++;
           const refused = code === status.UNAUTHENTICATED || code === status.PERMISSION_DENIED;
-          const refusal = actor.column === 'anonymous' ? status.UNAUTHENTICATED : status.PERMISSION_DENIED;
+          const refusal = refusalOf(method.path, actor);
           const what = `${method.name} as ${actor.name} ${JSON.stringify(c.request).slice(0, 80)}`;
-          if (expectAllowed && refused) wrong.push(`${what}: allowed by the table, refused with ${status[code]} (${message})`);
+          if (expectAllowed && (refused || (code === status.NOT_FOUND && rules[method.path]?.refusedAsNotFound)))
+            wrong.push(`${what}: allowed by the table, refused with ${status[code]} (${message})`);
           if (!expectAllowed && code !== refusal) wrong.push(`${what}: refused by the table, got ${status[code]} (${message})`);
           const owner = actor.userId !== undefined && (actor.userId === facts.owner || actor.userId === facts.teacher);
           if (expectAllowed && owner && code !== status.OK) ownerFailures.push(`${what}: ${status[code]} (${message})`);

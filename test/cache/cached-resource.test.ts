@@ -80,7 +80,7 @@ let seq = 0;
 const newId = () => `item-${Date.now()}-${seq++}`;
 
 describe.each(implementations)('CachedResource on %s', (_name, makeStore) => {
-  async function setup(options: { ttlMs?: number; negativeTtlMs?: number; beta?: number } = {}) {
+  async function setup(options: { ttlMs?: number; negativeTtlMs?: number; beta?: number; enabled?: boolean } = {}) {
     const store = await makeStore();
     const registry = new Registry();
     const cache = new Cache(store, {
@@ -88,6 +88,7 @@ describe.each(implementations)('CachedResource on %s', (_name, makeStore) => {
       negativeTtlMs: options.negativeTtlMs ?? 30_000,
       beta: options.beta ?? 0,
       metrics: new CacheMetrics(registry),
+      enabled: options.enabled,
     });
     const source = new Source();
     const items = cache.resource<string, Row>({ name: 'catalog_item', version: 1, load: source.load, codec: jsonDates });
@@ -110,6 +111,17 @@ describe.each(implementations)('CachedResource on %s', (_name, makeStore) => {
     ]);
     const ratio = await registry.getSingleMetric('cache_hit_ratio')?.get();
     expect(ratio?.values).toEqual([{ labels: { cache: 'catalog_item' }, value: 0.5 }]);
+  });
+
+  it('when caching is off, then every read loads, nothing is stored, and values have the shape a hit would have', async () => {
+    const { store, source, items } = await setup({ enabled: false });
+    const id = newId();
+    source.put(id, 'Topology');
+    const first = await items.get(id);
+    expect(await items.getMany([id, 'missing'])).toEqual(new Map([[id, first]]));
+    expect(first?.updated).toBeInstanceOf(Date);
+    expect(source.loads).toEqual([[id], [id, 'missing']]);
+    expect(await store.readVersioned([items.keyOf(id)])).toEqual([{ value: null, token: '' }]);
   });
 
   it('when a key does not exist, then NOT_FOUND is cached with the short TTL and not loaded again', async () => {

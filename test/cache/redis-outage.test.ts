@@ -12,6 +12,7 @@ import { UserSchema } from '../../src/identity/user.entity.js';
 import { CacheMetrics } from '../../src/metrics/cache-metrics.js';
 import { freePort } from '../../src/server/free-port.js';
 import { createTestDatabase, rawClient } from '../support/databases.js';
+import { fieldCryptoFor, sealedUser } from '../support/field-keys.js';
 
 /** The slice of a user row this test caches. */
 interface UserView {
@@ -98,17 +99,18 @@ async function readUnderLoad(ms: number, concurrency = 8): Promise<{ reads: numb
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  orm = await openPostgres({ url: db.url, statementTimeoutMs: 60_000 });
+  orm = await openPostgres({ url: db.url, statementTimeoutMs: 60_000, fieldCrypto: fieldCryptoFor() });
   await orm.migrator.up();
   const pg = await rawClient(db.url);
   try {
     for (let i = 0; i < 40; i++) {
       const id = uuidv7();
       ids.push(id);
+      const sealed = sealedUser(`User ${i}`, `u${i}-${id}@example.test`);
       await pg.query(
         `insert into users (id, name, email, email_key, role, password_hash, create_time, update_time)
-         values ($1, $2, $3, $3, 'student', 'x', now(), now())`,
-        [id, `User ${i}`, `u${i}-${id}@example.test`],
+         values ($1, $2, $3, $4, 'student', 'x', now(), now())`,
+        [id, sealed.name, sealed.email, sealed.emailKey],
       );
     }
   } finally {
@@ -160,7 +162,10 @@ describe('Redis outage', () => {
     await stopRedis();
     // A write commits while Redis is down; its invalidation must not throw.
     const changed = ids[0] as string;
-    await orm.em.fork().getConnection().execute(`update users set name = 'Renamed during outage' where id = ?`, [changed]);
+    await orm.em
+      .fork()
+      .getConnection()
+      .execute(`update users set name = ? where id = ?`, [sealedUser('Renamed during outage', '').name, changed]);
     await users.invalidate([changed]);
     const outage = await during;
     // Without Redis every read went to PostgreSQL.
@@ -187,7 +192,10 @@ describe('Redis outage', () => {
     const child = redis as ChildProcess;
     child.kill('SIGSTOP');
     try {
-      await orm.em.fork().getConnection().execute(`update users set name = 'Renamed while Redis hung' where id = ?`, [id]);
+      await orm.em
+        .fork()
+        .getConnection()
+        .execute(`update users set name = ? where id = ?`, [sealedUser('Renamed while Redis hung', '').name, id]);
       await users.invalidate([id]);
       expect(cache.pendingInvalidations).toBe(1);
       expect((await users.get(id))?.name).toBe('Renamed while Redis hung');

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EnrollmentServiceClient, EnrollmentStatus } from '../../generated/campus/enrollment/v1/enrollment.js';
 import { rawClient } from '../support/databases.js';
+import { fieldCryptoFor } from '../support/field-keys.js';
 import { insertCatalogItem, insertUser, newRequestId, ScriptedProvider, writeCounts } from '../support/fixtures.js';
 import { call, connect, failure } from '../support/grpc.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -63,7 +64,8 @@ describe('Enroll', () => {
     );
     expect(payments).toHaveLength(1);
     expect(payments[0]).toMatchObject({ user_id: userId, amount: '4999', currency: 'EUR', status: 'succeeded' });
-    expect(payments[0].provider_ref).toMatch(/^local_[0-9a-f]{24}$/);
+    // Sealed at rest; opened here with the test keys.
+    expect(fieldCryptoFor().keyRing.open(payments[0].provider_ref, 'payments.provider_ref')).toMatch(/^local_[0-9a-f]{24}$/);
     const charge = provider.charges.at(-1);
     expect(charge).toMatchObject({
       paymentId: payments[0].id,

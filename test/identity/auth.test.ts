@@ -7,6 +7,7 @@ import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user
 import { RetryInfo } from '../../generated/google/rpc/error_details.js';
 import { Status } from '../../generated/google/rpc/status.js';
 import { rawClient } from '../support/databases.js';
+import { fieldCryptoFor, TEST_KEYS } from '../support/field-keys.js';
 import { bearer, call, connectAnonymous, failure } from '../support/grpc.js';
 import { startTestServer, type TestServer, testPasswordHasher } from '../support/test-server.js';
 
@@ -270,7 +271,7 @@ describe('who may create users', () => {
 });
 
 describe('logs', () => {
-  it('when users sign up, sign in and call, then no email, password or token reaches the log', async () => {
+  it('when users sign up, sign in and call, then no email, name, password, token or key reaches the log', async () => {
     const email = uniqueEmail();
     const password = `secret ${randomBytes(9).toString('hex')}`;
     await call(users.createUser, users, { user: { id: '', name: 'Log Watcher', email, role: Role.ROLE_STUDENT, etag: '' }, password });
@@ -289,6 +290,9 @@ describe('logs', () => {
       sha256(sessionToken),
       server.admin.email,
       server.admin.password,
+      'Log Watcher',
+      fieldCryptoFor().blindIndex.ofEmail(email),
+      ...[TEST_KEYS.a, TEST_KEYS.blindIndex].map((key) => key.split(':').at(-1) ?? key),
     ]) {
       expect(text).not.toContain(secret);
     }

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ListUsersRequest, Role, type User, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
+import { sealedUser } from '../support/field-keys.js';
 import { call, connect, failure } from '../support/grpc.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { createUser, queryRows } from '../support/users.js';
@@ -115,13 +116,16 @@ describe('ListUsers', () => {
   });
 
   it('when page_size is 0, then 50 users come; when it is above 1000, then 1000 come', async () => {
-    // 1100 admins, older than everyone else, written straight to the table to keep the test fast.
+    // 1100 admins, older than everyone else, written straight to the table to keep the test fast
+    // (one sealed name and email shared by all; a distinct email_key each).
+    const sealed = sealedUser('Bulk', 'bulk@example.test');
     await queryRows(
       server.config.databaseUrl ?? '',
       `insert into users (id, name, email, email_key, role, password_hash, create_time, update_time, version)
-       select gen_random_uuid(), 'Bulk ' || i, 'bulk' || i || '@example.test', 'bulk' || i || '@example.test', 'admin', '!',
+       select gen_random_uuid(), $1, $2, encode(sha256(convert_to('bulk' || i, 'UTF8')), 'hex'), 'admin', '!',
               timestamptz '2000-01-01' + i * interval '1 second', now(), 1
        from generate_series(1, 1100) as i`,
+      [sealed.name, sealed.email],
     );
     const byDefault = await list({ role: Role.ROLE_ADMIN });
     expect(byDefault.users).toHaveLength(50);

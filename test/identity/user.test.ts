@@ -2,6 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role, type User, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { rawClient } from '../support/databases.js';
+import { fieldCryptoFor } from '../support/field-keys.js';
 import { call, connect, failure } from '../support/grpc.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -79,7 +80,7 @@ describe('CreateUser', () => {
     expect(err.reason).toBe('EMAIL_TAKEN');
     const db = await rawClient(server.config.databaseUrl ?? '');
     try {
-      const { rows } = await db.query('select 1 from users where email_key = $1', [email.toLowerCase()]);
+      const { rows } = await db.query('select 1 from users where email_key = $1', [fieldCryptoFor().blindIndex.ofEmail(email)]);
       expect(rows).toHaveLength(1);
     } finally {
       await db.end();

@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { rawClient } from './databases.js';
+import { sealedUser } from './field-keys.js';
 
 /**
  * Inserts the relational facts other services own (users, catalog items,
@@ -15,10 +16,11 @@ export class CampusRows {
 
   async user(role: 'student' | 'instructor' | 'admin' = 'student', opts: { deleted?: boolean } = {}): Promise<string> {
     const id = uuidv7();
+    const sealed = sealedUser('Test User', `${id}@example.test`);
     await this.db.query(
       `insert into users (id, name, email, email_key, role, password_hash, create_time, update_time, delete_time)
-       values ($1, 'Test User', $2, $2, $3, 'x', now(), now(), $4)`,
-      [id, `${id}@example.test`, role, opts.deleted ? new Date() : null],
+       values ($1, $2, $3, $4, $5, 'x', now(), now(), $6)`,
+      [id, sealed.name, sealed.email, sealed.emailKey, role, opts.deleted ? new Date() : null],
     );
     return id;
   }

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { localPaymentProvider } from '../../src/billing/local-payment-provider.js';
 import type { ChargeRequest, PaymentProvider, RefundRequest } from '../../src/billing/payment-provider.js';
+import { sealedUser } from './field-keys.js';
 
 /**
  * Rows the enrollment, billing and audit tests need but whose services live
@@ -10,10 +11,11 @@ import type { ChargeRequest, PaymentProvider, RefundRequest } from '../../src/bi
  */
 export async function insertUser(db: pg.Client): Promise<string> {
   const id = uuidv7();
+  const sealed = sealedUser('Test Learner', `learner-${id}@example.test`);
   await db.query(
     `insert into users (id, name, email, email_key, role, password_hash, create_time, update_time)
-     values ($1, 'Test Learner', $2, $2, 'student', 'not-a-hash', now(), now())`,
-    [id, `learner-${id}@example.test`],
+     values ($1, $2, $3, $4, 'student', 'not-a-hash', now(), now())`,
+    [id, sealed.name, sealed.email, sealed.emailKey],
   );
   return id;
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { sealedProviderRef, sealedUser } from './field-keys.js';
 
 export interface SeedSizes {
   readonly users: number;
@@ -14,15 +15,18 @@ export const LARGE: SeedSizes = { users: 100_000, instructors: 1_000, items: 100
 /**
  * Bulk rows for plan and load tests, written with set-based SQL (seconds, not
  * minutes). Passwords are an unusable placeholder hash: nobody logs in as these.
+ * Personal columns hold one sealed value shared by every row (readable under
+ * the default test keys) and email_key a distinct 64-hex value per row.
  */
 export async function seed(client: pg.Client, sizes: SeedSizes = LARGE): Promise<void> {
+  const sealed = sealedUser('Seed user', 'seed@example.test');
   await client.query('begin');
   await client.query(
     `insert into users (id, name, email, email_key, role, password_hash, create_time, update_time, version)
-     select gen_random_uuid(), 'Seed user ' || g, 'seed' || g || '@example.test', 'seed' || g || '@example.test',
+     select gen_random_uuid(), $3, $4, encode(sha256(convert_to('seed' || g, 'UTF8')), 'hex'),
             case when g <= $2 then 'instructor' else 'student' end, '!', now() - (g || ' seconds')::interval, now(), 1
      from generate_series(1, $1) g`,
-    [sizes.users, sizes.instructors],
+    [sizes.users, sizes.instructors, sealed.name, sealed.email],
   );
   await client.query(
     `with i as (select array_agg(id order by id) ids from users where role = 'instructor')
@@ -58,8 +62,9 @@ export async function seed(client: pg.Client, sizes: SeedSizes = LARGE): Promise
   );
   await client.query(
     `insert into payments (id, user_id, enrollment_id, amount, currency, status, provider_ref, create_time, update_time, version)
-     select gen_random_uuid(), e.user_id, e.id, c.price_amount, 'EUR', 'succeeded', 'seed_' || e.id, e.enrolled_at, now(), 1
+     select gen_random_uuid(), e.user_id, e.id, c.price_amount, 'EUR', 'succeeded', $1, e.enrolled_at, now(), 1
      from enrollments e join catalog_items c on c.id = e.catalog_item_id where c.price_amount > 0`,
+    [sealedProviderRef('seed')],
   );
   await client.query(
     `insert into audit_log (id, actor, action, entity_type, entity_id, diff, create_time)

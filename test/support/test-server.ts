@@ -11,6 +11,7 @@ import type { EmbeddedStore } from '../../src/db/embedded-postgres.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { argon2idHasher } from '../../src/identity/password-hasher.js';
 import { createTestDatabase } from './databases.js';
+import { TEST_FIELD_KEYS_ENV } from './field-keys.js';
 import { actAsByDefault, bearer, call, connect } from './grpc.js';
 
 export interface TestServer {
@@ -55,6 +56,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
     SHUTDOWN_GRACE_MS: '2000',
     BOOTSTRAP_ADMIN_EMAIL: admin.email,
     BOOTSTRAP_ADMIN_PASSWORD: admin.password,
+    ...TEST_FIELD_KEYS_ENV,
     ...env,
   });
   const logs: Record<string, unknown>[] = [];

@@ -4,6 +4,7 @@ import { Migration20261125002150 } from './Migration20261125002150.js';
 import { Migration20261125002518 } from './Migration20261125002518.js';
 
 import { Migration20261125002724 } from './Migration20261125002724.js';
+import { Migration20261125005514 } from './Migration20261125005514.js';
 
 /**
  * Applied in this order. `npm run migration:create` writes a new one from the
@@ -15,4 +16,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125002518', class: Migration20261125002518 },
 
   { name: 'Migration20261125002724', class: Migration20261125002724 },
+  { name: 'Migration20261125005514', class: Migration20261125005514 },
 ];
