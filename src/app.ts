@@ -33,6 +33,7 @@ import { CatalogItemService } from './catalog/catalog-item.service.js';
 import { LessonService } from './catalog/lesson.service.js';
 import { LessonsCache } from './catalog/lessons.cache.js';
 import type { Config } from './config.js';
+import { fieldCryptoOf } from './crypto/field-crypto.js';
 import { runInRequestScope } from './db/request-scope.js';
 import { enrollmentHandlers } from './enrollment/enrollment.handler.js';
 import { EnrollmentService } from './enrollment/enrollment.service.js';
@@ -160,7 +161,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const itemCache = new CatalogItemCache(cache, stores.pg.em);
   const lessonsCache = new LessonsCache(cache, stores.pg.em);
   const progressCache = new ProgressCache(cache, stores.pg.em);
-  const userCache = new UserCache(cache, stores.pg.em);
+  const userCache = new UserCache(cache, stores.pg.em, fieldCryptoOf(stores.pg.config).keyRing);
 
   const ingest = new EventIngest(stores.mongo.em, postgresEventContext(stores.pg.em), config.analyticsEventTtlDays);
   const recorder = new EventRecorder(ingest, log, registry);

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { sealedUser } from '../support/field-keys.js';
 import { call, connect, failure } from '../support/grpc.js';
@@ -23,6 +24,21 @@ afterAll(async () => {
 const get = (id: string) => call(client.getUser, client, { id });
 
 describe('GetUser through the cache', () => {
+  it('when a profile is cached, then Redis holds it sealed: no name or email in the clear', async () => {
+    const user = await createUser(client, { name: 'Grace Brewster Hopper' });
+    await get(user.id);
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      const [value] = await redis.mget(`${server.config.redisKeyPrefix}v2:user:{${user.id}}`);
+      expect(value).toBeTruthy();
+      expect(value).not.toContain('Grace');
+      expect(value).not.toContain(user.email);
+      expect(value).not.toContain(user.email.split('@')[0] as string);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('when the row changes behind the service, then the cached profile is served: reads are cached', async () => {
     const user = await createUser(client, { name: 'Cached Name' });
     await get(user.id);
