@@ -16,6 +16,7 @@ import { loadConfig } from '../src/config.js';
 import { startEmbeddedMongo } from '../src/db/embedded-mongo.js';
 import { openPostgres } from '../src/db/postgres.js';
 import { createLogger } from '../src/logger.js';
+import { BENCH_FIELD_KEYS_ENV, benchFieldCrypto } from './bench-keys.js';
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const CALLERS = Number(process.env.BENCH_CALLERS ?? 4);
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
       MONGO_URL: mongo.url,
       LOG_LEVEL: 'warn',
       ANALYTICS_ROLLUP_INTERVAL_MS: '0',
+      ...BENCH_FIELD_KEYS_ENV,
       // The events come from a service, as they do in production.
       SERVICE_TOKENS: JSON.stringify([
         {
@@ -87,11 +89,14 @@ async function seed(url: string): Promise<{ users: string[]; items: string[] }> 
   try {
     const users = Array.from({ length: USERS }, () => uuidv7());
     const items = Array.from({ length: ITEMS }, () => uuidv7());
+    const { keyRing, blindIndex } = benchFieldCrypto;
+    // Personal data is sealed at rest: the database refuses plaintext names and emails.
     for (const id of users) {
+      const email = `${id}@example.test`;
       await db.query(
         `insert into users (id, name, email, email_key, role, password_hash, create_time, update_time)
-         values ($1, 'Bench', $2, $2, 'student', 'x', now(), now())`,
-        [id, `${id}@example.test`],
+         values ($1, $2, $3, $4, 'student', 'x', now(), now())`,
+        [id, keyRing.seal('Bench', 'users.name'), keyRing.seal(email, 'users.email'), blindIndex.ofEmail(email)],
       );
     }
     for (const id of items) {
