@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/mongodb';
 import { ObjectId } from '@mikro-orm/mongodb';
 import { DomainError, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
+import { keysetPage, type Page } from '../pagination/keyset-page.js';
 import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import { FieldChecks } from '../validation/field-checks.js';
@@ -46,11 +47,6 @@ export interface DeletePost {
   readonly id: string;
   readonly etag: string;
   readonly actorId: string;
-}
-
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextPageToken: string;
 }
 
 /** Told after a post is written; must not throw (see EventRecorder). */
@@ -131,12 +127,7 @@ export class ForumService {
     const query = `forum.threads catalog_item_id=${catalogItemId} order=last_activity desc,id desc`;
     const after = this.tokens.decode(pageToken, query) as ThreadCursor | undefined;
     const rows = await this.threads.page(catalogItemId, after, size + 1);
-    const items = rows.slice(0, size);
-    const last = items.at(-1);
-    return {
-      items,
-      nextPageToken: rows.length > size && last ? this.tokens.encode(query, [last.lastActivityAt.getTime(), last.id]) : '',
-    };
+    return keysetPage(rows, size, this.tokens, query, (t) => [t.lastActivityAt.getTime(), t.id]);
   }
 
   async createPost(input: CreatePost): Promise<Post> {
@@ -188,12 +179,7 @@ export class ForumService {
     const after = this.tokens.decode(pageToken, query) as PostCursor | undefined;
     if (!after && !(await this.threads.findById(threadId))) throw notFound('Thread', threadId);
     const rows = await this.posts.page(threadId.toLowerCase(), after, size + 1);
-    const items = rows.slice(0, size);
-    const last = items.at(-1);
-    return {
-      items,
-      nextPageToken: rows.length > size && last ? this.tokens.encode(query, [last.createTime.getTime(), last.id]) : '',
-    };
+    return keysetPage(rows, size, this.tokens, query, (p) => [p.createTime.getTime(), p.id]);
   }
 
   async updatePost(input: UpdatePost): Promise<Post> {

@@ -3,16 +3,16 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { v7 as uuidv7 } from 'uuid';
 import { diffOf, recordAudit } from '../audit/audit-log.js';
 import { transactional } from '../db/transaction.js';
-import { alreadyExists, DomainError, notFound } from '../errors/domain-error.js';
+import { alreadyExists, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
 import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
+import { decodeTimeIdToken, timeIdPage } from '../pagination/time-id-keyset.js';
 import { FieldChecks } from '../validation/field-checks.js';
 import { maskedFields } from '../validation/field-mask.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { UserCache } from './user.cache.js';
 import { type User, type UserRole, UserSchema } from './user.entity.js';
-import type { UserPosition } from './user.repository.js';
 import type { UserData } from './user-data.js';
 
 export interface CreateUser {
@@ -177,12 +177,11 @@ export class UserService {
     const role = input.role ?? undefined;
     // Binds tokens to this filter and order: a token of another query is refused.
     const query = `ListUsers role=${role ?? '*'} order=create_time desc,id desc`;
-    const after = positionOf(this.pageTokens.decode(input.pageToken, query));
+    const position = decodeTimeIdToken(this.pageTokens, input.pageToken, query);
+    const after = position && { createTime: position.time, id: position.id };
     const rows = await this.users.listNewestFirst({ role, after, limit: size + 1 });
-    const users = rows.slice(0, size);
-    const last = users.at(-1);
-    const nextPageToken = rows.length > size && last ? this.pageTokens.encode(query, [last.createTime.toISOString(), last.id]) : '';
-    return { users, nextPageToken };
+    const page = timeIdPage(rows, size, this.pageTokens, query, (u) => ({ time: u.createTime, id: u.id }));
+    return { users: page.items, nextPageToken: page.nextPageToken };
   }
 
   /**
@@ -279,22 +278,6 @@ export function erasedEmail(id: string): string {
 /** AIP-134: without a mask, a field counts when it is set to a non-default value. */
 function isSet(input: UpdateUser, field: UpdatableUserField): boolean {
   return field === 'role' ? input.role !== null : input[field] !== '';
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The position a (signature-checked) token carries, or INVALID_ARGUMENT if it has no valid shape. */
-function positionOf(key: readonly unknown[] | undefined): UserPosition | undefined {
-  if (key === undefined) return undefined;
-  const [time, id] = key;
-  const createTime = typeof time === 'string' ? new Date(time) : undefined;
-  if (key.length !== 2 || !createTime || Number.isNaN(createTime.getTime()) || typeof id !== 'string' || !UUID.test(id)) {
-    const description = 'page_token is not a token this service issued';
-    throw new DomainError('INVALID_ARGUMENT', 'INVALID_PAGE_TOKEN', description, {
-      fieldViolations: [{ field: 'page_token', reason: 'INVALID_PAGE_TOKEN', description }],
-    });
-  }
-  return { createTime, id };
 }
 
 function emailTaken() {

@@ -1,5 +1,5 @@
-import { DomainError } from '../errors/domain-error.js';
-import type { PageTokens } from './page-token.js';
+import type { DomainError } from '../errors/domain-error.js';
+import { invalidPageToken, type PageTokens } from './page-token.js';
 
 /** One page of a keyset-paginated list. */
 export interface Page<T> {
@@ -27,8 +27,5 @@ export function keysetPage<T>(rows: T[], size: number, tokens: PageTokens, query
  * (only possible if the signing secret leaked): refused like any bad token.
  */
 export function malformedPageToken(field = 'page_token'): DomainError {
-  const description = `${field} is not a token this service issued`;
-  return new DomainError('INVALID_ARGUMENT', 'INVALID_PAGE_TOKEN', description, {
-    fieldViolations: [{ field, reason: 'INVALID_PAGE_TOKEN', description }],
-  });
+  return invalidPageToken(field, `${field} is not a token this service issued`);
 }

@@ -25,16 +25,16 @@ export class PageTokens {
     if (token === '') return undefined;
     const [body, signature, extra] = token.split('.');
     if (body === undefined || signature === undefined || extra !== undefined || !this.verify(body, signature)) {
-      throw invalidToken(field, 'page_token is not a token this service issued');
+      throw invalidPageToken(field, 'page_token is not a token this service issued');
     }
     let parsed: { q?: unknown; k?: unknown };
     try {
       parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as typeof parsed;
     } catch {
-      throw invalidToken(field, 'page_token is not a token this service issued');
+      throw invalidPageToken(field, 'page_token is not a token this service issued');
     }
     if (parsed.q !== queryHash(query) || !Array.isArray(parsed.k)) {
-      throw invalidToken(field, 'page_token belongs to a query with other filters or order');
+      throw invalidPageToken(field, 'page_token belongs to a query with other filters or order');
     }
     return parsed.k as (string | number | boolean | null)[];
   }
@@ -54,7 +54,8 @@ function queryHash(query: string): string {
   return createHash('sha256').update(query).digest().subarray(0, 8).toString('base64url');
 }
 
-function invalidToken(field: string, description: string): DomainError {
+/** INVALID_ARGUMENT naming the page token field: the one error every refused token gets. */
+export function invalidPageToken(field: string, description: string): DomainError {
   return new DomainError('INVALID_ARGUMENT', 'INVALID_PAGE_TOKEN', description, {
     fieldViolations: [{ field, reason: 'INVALID_PAGE_TOKEN', description }],
   });

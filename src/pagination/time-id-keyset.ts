@@ -1,11 +1,15 @@
-import { DomainError } from '../errors/domain-error.js';
+import { keysetPage, malformedPageToken, type Page } from './keyset-page.js';
 import type { PageTokens } from './page-token.js';
+
+export type { Page };
 
 /** A row's place in a list ordered by (time, id) descending: newest first. */
 export interface TimeIdPosition {
   readonly time: Date;
   readonly id: string;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The position a page token carries for `query`, or undefined for the first
@@ -16,19 +20,10 @@ export function decodeTimeIdToken(tokens: PageTokens, token: string, query: stri
   if (key === undefined) return undefined;
   const [time, id] = key;
   const at = typeof time === 'string' ? new Date(time) : undefined;
-  if (at === undefined || Number.isNaN(at.getTime()) || typeof id !== 'string' || key.length !== 2) {
-    const description = 'page_token is not a token this service issued';
-    throw new DomainError('INVALID_ARGUMENT', 'INVALID_PAGE_TOKEN', description, {
-      fieldViolations: [{ field: 'page_token', reason: 'INVALID_PAGE_TOKEN', description }],
-    });
+  if (at === undefined || Number.isNaN(at.getTime()) || typeof id !== 'string' || !UUID.test(id) || key.length !== 2) {
+    throw malformedPageToken();
   }
   return { time: at, id };
-}
-
-export interface Page<T> {
-  readonly items: T[];
-  /** Empty on the last page. */
-  readonly nextPageToken: string;
 }
 
 /**
@@ -42,8 +37,8 @@ export function timeIdPage<T>(
   query: string,
   positionOf: (row: T) => TimeIdPosition,
 ): Page<T> {
-  if (rows.length <= limit) return { items: rows, nextPageToken: '' };
-  const items = rows.slice(0, limit);
-  const last = positionOf(items[items.length - 1] as T);
-  return { items, nextPageToken: tokens.encode(query, [last.time.toISOString(), last.id]) };
+  return keysetPage(rows, limit, tokens, query, (row) => {
+    const { time, id } = positionOf(row);
+    return [time.toISOString(), id];
+  });
 }
