@@ -66,6 +66,7 @@ import { bind, createGrpcServer, shutdown } from './server/grpc-server.js';
 import { Health } from './server/health.js';
 import { CallObserver, observeCalls } from './server/observe.js';
 import { addReflection } from './server/reflection.js';
+import { readRouting } from './server/replica-reads.js';
 import { serverCredentials } from './server/server-credentials.js';
 import { createUnary } from './server/unary.js';
 import { openStores, type Stores } from './stores.js';
@@ -144,12 +145,14 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     () => countAuth('login_limits_local'),
   );
   const rules = authorizationRules({ allowSignup: config.allowSignup });
+  const reads = readRouting(config, stores.pg, registry, log);
   const unary = createUnary(
     log,
     {
       authenticate: createAuthenticator(config.serviceTokens, sessions),
       authorize: createAuthorizer(rules, postgresAccessLookups(stores.pg.em)),
       limits: new CallerLimits(config.maxConcurrentCallsPerCaller),
+      routeReads: reads.route,
     },
     observer,
   );
@@ -227,6 +230,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     const address = metricsServer.address();
     const metricsPort = typeof address === 'object' && address ? address.port : config.metricsPort;
     await health.start();
+    await reads.start(health);
     storageStats.start(config.storageStatsIntervalMs);
     rollups.start();
     log.info({ grpcPort, metricsPort, health: health.status }, 'campus-data serving');
@@ -246,6 +250,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         await rollups.stop();
         await recorder.drain();
         sessions.close();
+        reads.close();
         await new Promise((resolve) => metricsServer?.close(resolve));
         await storageStats.stop();
         cache.close();
@@ -256,6 +261,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     };
   } catch (err) {
     sessions.close();
+    reads.close();
     server.forceShutdown();
     metricsServer?.close();
     await storageStats.stop();

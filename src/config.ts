@@ -11,6 +11,10 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** PostgreSQL read replicas (comma-separated URLs); empty for none. */
   readonly databaseReplicaUrls: readonly string[];
+  /** A read replica further behind the primary than this serves no reads until it catches up. */
+  readonly databaseReplicaMaxLagMs: number;
+  /** How often each read replica (and the primary's WAL position) is probed; a probe may take twice this long. */
+  readonly databaseReplicaProbeIntervalMs: number;
   /** MongoDB URL; undefined means "start an in-process MongoDB-wire server". */
   readonly mongoUrl: string | undefined;
   /** MongoDB database name (the URL's path wins when it has one). */
@@ -131,6 +135,8 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPort: read.port('METRICS_PORT', 9464),
     databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databaseReplicaUrls: read.urls('DATABASE_REPLICA_URLS', ['postgres:', 'postgresql:']),
+    databaseReplicaMaxLagMs: read.int('DATABASE_REPLICA_MAX_LAG_MS', 1_000, 0, 3_600_000),
+    databaseReplicaProbeIntervalMs: read.int('DATABASE_REPLICA_PROBE_INTERVAL_MS', 250, 10, 60_000),
     mongoUrl: read.url('MONGO_URL', ['mongodb:', 'mongodb+srv:']),
     mongoDbName: read.string('MONGO_DB', 'campus'),
     redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),

@@ -1,3 +1,4 @@
+import { readingPrimary } from '../db/replicas/read-scope.js';
 import type { CacheRecorder } from '../metrics/cache-metrics.js';
 import type { Cache } from './cache.js';
 import { type CacheEntry, decodeEntry, encodeEntry, jittered, shouldRefreshEarly } from './cache-entry.js';
@@ -178,7 +179,8 @@ export class CachedResource<K, V> {
   /** One call to `load` for all misses, then the conditional write-back; resolves with decoded values by id. */
   private async loadMisses(misses: readonly Miss<K>[], since: number): Promise<Map<string, V>> {
     const startedAt = performance.now();
-    const loaded = await this.spec.load(misses.map((m) => m.key));
+    // What is loaded here outlives this call (other callers read it): never from a replica that may lag.
+    const loaded = await readingPrimary(() => this.spec.load(misses.map((m) => m.key)));
     const loadMs = performance.now() - startedAt;
     const values = new Map<string, V>();
     const writes: ConditionalSet[] = [];
@@ -205,7 +207,7 @@ export class CachedResource<K, V> {
 
   /** Caching turned off: the loader alone, values in the shape a hit would have. */
   private async loadUncached(byId: ReadonlyMap<string, K>): Promise<Map<string, V>> {
-    const loaded = await this.spec.load([...byId.values()]);
+    const loaded = await readingPrimary(() => this.spec.load([...byId.values()]));
     const result = new Map<string, V>();
     for (const [id, value] of loaded) if (byId.has(id)) result.set(id, this.codec.decode(this.codec.encode(value)));
     return result;

@@ -106,7 +106,7 @@ export async function readEntities<T extends object>(
   params: readonly unknown[],
 ): Promise<T[]> {
   const tx = untouched(em) ? undefined : em.getTransactionContext();
-  // Outside a transaction a read may go to a replica, as the ORM's own finds do.
+  // Outside a transaction a read goes where the call's reads go (see ReadRouter), as the ORM's own finds do.
   const connection = em.getConnection(tx === undefined ? 'read' : 'write');
   const rows: Record<string, unknown>[] = await connection.execute(sql, [...params], 'all', tx);
   if (tx !== undefined) return rows.map((row) => em.map(entityName, row as EntityDictionary<T>));

@@ -12,6 +12,8 @@ import { IdempotencyRecordSchema } from '../idempotency/idempotency-record.entit
 import { SessionSchema } from '../identity/session.entity.js';
 import { UserSchema } from '../identity/user.entity.js';
 import { migrations } from './migrations/index.js';
+import { replicaConnections } from './replicas/replica-connections.js';
+import { RoutedPostgreSqlDriver } from './replicas/routed-driver.js';
 import { scopedContext } from './request-scope.js';
 
 /** Every PostgreSQL entity; the schema they describe is the one migrations build. */
@@ -29,7 +31,7 @@ export const postgresEntities = [
 
 export interface PostgresSettings {
   readonly url: string;
-  /** Read replicas: reads outside a transaction may go there (they can lag the primary). */
+  /** Read replicas: only reads a ReadRouter sends there go there (they can lag the primary). */
   readonly replicaUrls?: readonly string[];
   /** Upper bound on any one statement, in ms. */
   readonly statementTimeoutMs: number;
@@ -53,7 +55,8 @@ export type PostgresOrm = MikroORM;
 export function postgresOptions(settings: PostgresSettings, root: () => EntityManager): Options {
   return defineConfig({
     clientUrl: settings.url,
-    replicas: settings.replicaUrls?.map((clientUrl) => ({ clientUrl })),
+    driver: RoutedPostgreSqlDriver,
+    ...replicaConnections(settings),
     entities: postgresEntities,
     extensions: settings.fieldCrypto ? [Migrator, fieldCryptoExtension(settings.fieldCrypto)] : [Migrator],
     contextName: 'pg',

@@ -20,6 +20,7 @@ export class Health {
   private shuttingDown = false;
   private current: ServingStatus = 'NOT_SERVING';
   private readonly watchCalls = new Set<ServerWritableStream<unknown, unknown>>();
+  private readonly parts = new Set<string>();
 
   constructor(
     private readonly services: readonly string[],
@@ -67,6 +68,7 @@ export class Health {
     this.shuttingDown = true;
     if (this.timer) clearInterval(this.timer);
     this.set('NOT_SERVING');
+    for (const part of this.parts) this.impl.setStatus(part, 'NOT_SERVING');
     for (const call of this.watchCalls) call.end();
     this.watchCalls.clear();
   }
@@ -78,6 +80,16 @@ export class Health {
     if (down.length > 0 && this.current === 'SERVING') this.log.warn({ down }, 'dependencies not answering: NOT_SERVING');
     if (down.length === 0 && this.current !== 'SERVING') this.log.info('all dependencies answer: SERVING');
     this.set(down.length === 0 ? 'SERVING' : 'NOT_SERVING');
+  }
+
+  /**
+   * The status of a part that the service degrades without (e.g.
+   * `campus.replicas`), reported under its own name; the server's and the
+   * services' statuses do not change with it. NOT_SERVING once shutdown began.
+   */
+  setPart(name: string, status: ServingStatus): void {
+    this.parts.add(name);
+    this.impl.setStatus(name, this.shuttingDown ? 'NOT_SERVING' : status);
   }
 
   private set(status: ServingStatus): void {

@@ -6,6 +6,7 @@ import { runInRequestScope } from '../db/request-scope.js';
 import type { Logger } from '../logger.js';
 import type { CallerLimits } from './caller-limits.js';
 import type { CallObserver } from './observe.js';
+import type { RouteReads } from './replica-reads.js';
 import { toGrpcStatus } from './status.js';
 
 /** What a handler may know of the call besides its request message. */
@@ -31,6 +32,8 @@ export interface CallGuards {
   readonly authorize: Authorize;
   /** Per-caller bound on calls in flight. */
   readonly limits?: CallerLimits;
+  /** Where the handler's PostgreSQL reads go (see replica-reads.ts); all to the primary when unset. */
+  readonly routeReads?: RouteReads;
 }
 
 /** Everyone anonymous, everything allowed: for tools and tests that build a bare server. */
@@ -61,7 +64,10 @@ export function createUnary(log: Logger, guards: CallGuards = OPEN, observer?: C
         const release = guards.limits?.admit(principal, peer);
         try {
           const checkResponse = await guards.authorize(principal, method, call.request);
-          const response = await handler(call.request, { metadata: call.metadata, peer, principal });
+          const run = () => handler(call.request, { metadata: call.metadata, peer, principal });
+          const response = guards.routeReads
+            ? await guards.routeReads(method, principal, call.metadata, run, (metadata) => call.sendMetadata(metadata))
+            : await run();
           await checkResponse?.(response);
           return response;
         } finally {

@@ -27,6 +27,24 @@ export function call<Req, Res>(method: UnaryMethod<Req, Res>, client: Client, re
   });
 }
 
+/** Like `call`, also resolving with the metadata the server sent before its response. */
+export function callWithMetadata<Req, Res>(
+  method: UnaryMethod<Req, Res>,
+  client: Client,
+  request: Req,
+  metadata = new Metadata(),
+): Promise<{ response: Res; metadata: Metadata }> {
+  return new Promise((resolve, reject) => {
+    let sent = new Metadata();
+    const unary = method.call(client, request, metadata, {}, (err, response) =>
+      err ? reject(err) : resolve({ response, metadata: sent }),
+    );
+    unary.on('metadata', (m) => {
+      sent = m;
+    });
+  });
+}
+
 /** Metadata carrying `authorization: Bearer <token>`. */
 export function bearer(token: string): Metadata {
   const metadata = new Metadata();

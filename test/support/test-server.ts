@@ -38,7 +38,8 @@ export const testPasswordHasher = argon2idHasher({ memoryCost: 1024, timeCost: 1
  * in-process MongoDB-wire server.
  */
 export async function startTestServer(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestServer> {
-  const db = await createTestDatabase();
+  // A test that brings its own PostgreSQL (DATABASE_URL) gets it migrated; others get a database of their own.
+  const db = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => undefined } : await createTestDatabase();
   const migrator = await openPostgres({ url: db.url, statementTimeoutMs: 60_000 });
   await migrator.migrator.up();
   await migrator.close();

@@ -1,0 +1,32 @@
+import type { EventSubscriber } from '@mikro-orm/core';
+import { noteCommit } from './read-scope.js';
+
+/** How long a replica connection may take to open before its read falls back to the primary. */
+const REPLICA_CONNECT_TIMEOUT_MS = 1_000;
+
+/** Client-side allowance past the statement timeout, for a replica that stopped answering mid-statement. */
+const REPLICA_QUERY_GRACE_MS = 500;
+
+/**
+ * The ORM options for read replicas: their pools open connections within a
+ * second and give up on a statement the server does not answer shortly after
+ * the statement timeout (a frozen server cannot enforce its own), so that a
+ * read on a dead replica fails fast and is retried on the primary. With them
+ * comes the subscriber that tells the ReadRouter which calls committed.
+ */
+export function replicaConnections(settings: { readonly replicaUrls?: readonly string[]; readonly statementTimeoutMs: number }) {
+  const urls = settings.replicaUrls ?? [];
+  const commits: EventSubscriber = { afterTransactionCommit: () => noteCommit() };
+  return {
+    replicas: urls.map((clientUrl) => ({
+      clientUrl,
+      driverOptions: {
+        statement_timeout: settings.statementTimeoutMs,
+        query_timeout: settings.statementTimeoutMs + REPLICA_QUERY_GRACE_MS,
+        connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS,
+        application_name: 'campus-data',
+      },
+    })),
+    subscribers: urls.length > 0 ? [commits] : [],
+  };
+}
