@@ -1,10 +1,13 @@
 import { type ServiceError, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.js';
 import { HealthCheckResponse_ServingStatus, HealthClient } from '../../generated/grpc/health/v1/health.js';
 import { replicaName } from '../../src/db/replicas/replica-monitor.js';
+import { freePort } from '../../src/server/free-port.js';
 import { REPLICAS_HEALTH } from '../../src/server/replica-reads.js';
 import { call, connect } from '../support/grpc.js';
 import { canRunStandby } from '../support/pg-standby.js';
+import { startTestServer } from '../support/test-server.js';
 import { type ReplicaFixture, startReplicaFixture } from './pg-replica-fixture.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -105,7 +108,11 @@ describe.skipIf(!canRunStandby)('read replicas: a lagging, stopped or frozen sta
   it('when the standby stops under read load, then every read succeeds, and within a second it is out of rotation and reads go to the primary', async () => {
     await until(async () => (await inRotation()) === 1, 5_000);
     const fallbacks = (await f.metric('db_reads_total', { target: 'primary', reason: 'fallback' })) ?? 0;
-    const { outcomes, at } = await readLoad(2_500, 500, outOfRotationAfter(() => f.pair.standby.stop()));
+    const { outcomes, at } = await readLoad(
+      2_500,
+      500,
+      outOfRotationAfter(() => f.pair.standby.stop()),
+    );
     try {
       expect(outcomes.filter((o) => o.code !== status.OK)).toEqual([]);
       expect(outcomes.filter((o) => o.startedAt < at).length).toBeGreaterThan(0);
@@ -123,7 +130,11 @@ describe.skipIf(!canRunStandby)('read replicas: a lagging, stopped or frozen sta
 
   it('when the standby freezes under read load, then no read fails or hangs, and within a second it is out of rotation and reads go to the primary', async () => {
     await until(async () => (await inRotation()) === 1, 5_000);
-    const { outcomes, at } = await readLoad(2_500, 500, outOfRotationAfter(() => f.pair.standby.freeze()));
+    const { outcomes, at } = await readLoad(
+      2_500,
+      500,
+      outOfRotationAfter(() => f.pair.standby.freeze()),
+    );
     try {
       expect(outcomes.filter((o) => o.code !== status.OK)).toEqual([]);
       expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(1_500);
@@ -135,5 +146,30 @@ describe.skipIf(!canRunStandby)('read replicas: a lagging, stopped or frozen sta
       await f.pair.standby.thaw();
     }
     await until(async () => (await inRotation()) === 1, 10_000);
+  });
+
+  it('when a replica does not answer at start, then the service starts and serves, its reads on the primary, and health names the replica set', async () => {
+    const nowhere = `postgres://postgres@127.0.0.1:${await freePort()}/campus`;
+    const server = await startTestServer({ DATABASE_URL: f.pair.primary.url, DATABASE_REPLICA_URLS: nowhere });
+    const client = connect(HealthClient, server.port);
+    const catalog = connect(CatalogServiceClient, server.port);
+    try {
+      const check = async (service: string) => (await call(client.check, client, { service })).status;
+      expect(await check('')).toBe(HealthCheckResponse_ServingStatus.SERVING);
+      expect(await check(REPLICAS_HEALTH)).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
+      expect(server.logs.some((l) => l.msg === 'PostgreSQL replica out of rotation: its reads go to the primary')).toBe(true);
+      const list = await call(catalog.listCatalogItems, catalog, {
+        pageSize: 10,
+        pageToken: '',
+        published: true,
+        instructorId: '',
+        orderBy: '',
+      });
+      expect(list.catalogItems.length).toBeGreaterThan(0);
+    } finally {
+      client.close();
+      catalog.close();
+      await server.close();
+    }
   });
 });

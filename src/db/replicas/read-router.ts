@@ -22,6 +22,9 @@ export interface RoutedCall {
   readonly minLsn: string | undefined;
 }
 
+/** Past every WAL position: a caller whose last write has no known position reads the primary. */
+const UNKNOWN_POSITION = 2n ** 64n - 1n;
+
 /** How many callers' last writes one process remembers (the oldest is forgotten first). */
 const REMEMBERED_CALLERS = 10_000;
 
@@ -59,13 +62,14 @@ export class ReadRouter {
   private async runRouted<T>(call: RoutedCall, fn: () => Promise<T>): Promise<{ readonly value: T; readonly minLsn: string | undefined }> {
     const value = await this.routed(call, fn);
     if (!committedInCall() || this.monitor === undefined) return { value, minLsn: undefined };
-    const lsn = await this.primaryLsn();
+    // The write is committed whatever happens here: without its position, the caller reads the primary until its next write.
+    const lsn = await this.primaryLsn().catch(() => undefined);
     if (call.caller !== undefined) {
       this.lastWrites.delete(call.caller);
-      this.lastWrites.set(call.caller, lsn);
+      this.lastWrites.set(call.caller, lsn ?? UNKNOWN_POSITION);
       if (this.lastWrites.size > REMEMBERED_CALLERS) this.lastWrites.delete(this.lastWrites.keys().next().value as string);
     }
-    return { value, minLsn: formatLsn(lsn) };
+    return { value, minLsn: lsn === undefined ? undefined : formatLsn(lsn) };
   }
 
   private async routed<T>(call: RoutedCall, fn: () => Promise<T>): Promise<T> {
@@ -82,22 +86,24 @@ export class ReadRouter {
       return runWithReadTarget(undefined, fn);
     }
     this.counter?.count('replica', 'replica');
-    const deadline = timeLeftMs();
-    const startedAt = Date.now();
+    const left = timeLeftMs();
+    const deadline = left === undefined ? undefined : Date.now() + left;
     const onReplica = runWithReadTarget(replica, fn);
     const OUT = Symbol('out of rotation');
+    const leaves = monitor.whenOut(replica);
     try {
-      const first = await Promise.race([onReplica, monitor.whenOut(replica).then(() => OUT)]);
+      const first = await Promise.race([onReplica, leaves.out.then(() => OUT)]);
       if (first !== OUT) return first as T;
       // Its answer no longer matters; a late failure must not go unhandled.
       onReplica.catch(() => undefined);
     } catch (err) {
       if (err instanceof DomainError && err.kind !== 'UNAVAILABLE') throw err;
       monitor.suspect(replica, err);
+    } finally {
+      leaves.cancel();
     }
     this.counter?.count('primary', 'fallback');
-    const left = deadline === undefined ? undefined : startedAt + deadline;
-    return runInRequestScope(left, () => runWithReadTarget(undefined, fn));
+    return runInRequestScope(deadline, () => runWithReadTarget(undefined, fn));
   }
 
   /** The position the call's reads must include; null when the caller sent one that is no position (read the primary). */

@@ -32,7 +32,7 @@ interface Replica {
   /** Why it is out of rotation (logged once per change). */
   reason: string;
   probing: boolean;
-  waiting: (() => void)[];
+  waiting: Set<() => void>;
 }
 
 const NOT_PROBED = 'not probed yet';
@@ -75,7 +75,7 @@ export class ReplicaMonitor {
       replayLsn: undefined,
       reason: NOT_PROBED,
       probing: false,
-      waiting: [],
+      waiting: new Set(),
     }));
   }
 
@@ -91,7 +91,9 @@ export class ReplicaMonitor {
     this.primary.close();
     for (const replica of this.replicas) {
       replica.probe.close();
-      this.leave(replica, 'closed');
+      replica.inRotation = false;
+      for (const resolve of replica.waiting) resolve();
+      replica.waiting.clear();
     }
   }
 
@@ -123,11 +125,19 @@ export class ReplicaMonitor {
     if (replica) this.leave(replica, `a read failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 
-  /** Resolves when the replica leaves rotation (at once if it is out). */
-  whenOut(index: number): Promise<void> {
+  /**
+   * `out` resolves when the replica leaves rotation (at once if it is out);
+   * `cancel` forgets the wait once the caller no longer needs it.
+   */
+  whenOut(index: number): { readonly out: Promise<void>; cancel(): void } {
     const replica = this.replicas[index];
-    if (replica === undefined || !replica.inRotation) return Promise.resolve();
-    return new Promise((resolve) => replica.waiting.push(resolve));
+    if (replica === undefined || !replica.inRotation) return { out: Promise.resolve(), cancel: () => undefined };
+    let resolve: () => void = () => undefined;
+    const out = new Promise<void>((r) => {
+      resolve = r;
+    });
+    replica.waiting.add(resolve);
+    return { out, cancel: () => replica.waiting.delete(resolve) };
   }
 
   private async round(): Promise<void> {
@@ -194,8 +204,8 @@ export class ReplicaMonitor {
   }
 
   private leave(replica: Replica, reason: string): void {
-    const waiting = replica.waiting.splice(0);
-    for (const resolve of waiting) resolve();
+    for (const resolve of replica.waiting) resolve();
+    replica.waiting.clear();
     if (!replica.inRotation && replica.reason === reason) return;
     const was = replica.inRotation;
     const first = replica.reason === NOT_PROBED;
