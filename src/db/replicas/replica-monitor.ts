@@ -165,7 +165,8 @@ export class ReplicaMonitor {
     replica.probing = true;
     try {
       const row = await replica.probe.row<{ lsn: string | null; recovery: boolean }>(
-        'select coalesce(pg_last_wal_replay_lsn(), pg_last_wal_receive_lsn())::text as lsn, pg_is_in_recovery() as recovery',
+        // Replayed, not received: only replayed changes are visible to its readers.
+        'select pg_last_wal_replay_lsn()::text as lsn, pg_is_in_recovery() as recovery',
       );
       const lsn = parseLsn(row.lsn ?? undefined);
       if (!row.recovery || lsn === undefined) {
