@@ -64,19 +64,28 @@ export class RedisCluster {
 
   /** The port of the master now serving the slot of `key` (as stored, prefix included). */
   async masterOf(key: string): Promise<number> {
-    const slot = calculateSlot(key);
-    for (const port of this.ports) {
-      const lines = (await command(port, ['CLUSTER', 'NODES'])) as string;
-      for (const line of lines.split('\n')) {
-        const [, address, flags, , , , , state, ...ranges] = line.split(' ');
-        if (!flags?.includes('master') || flags.includes('fail') || state !== 'connected' || !flags.includes('myself')) continue;
-        for (const range of ranges) {
-          const [from, to] = range.split('-').map(Number);
-          if (from !== undefined && slot >= from && slot <= (to ?? from)) return Number(address?.split(':')[1]?.split('@')[0]);
-        }
+    return (await this.masters())(key);
+  }
+
+  /** The slot map as the first live node sees it: key (as stored) -> port of the master serving its slot. */
+  async masters(): Promise<(key: string) => number> {
+    const ranges: { from: number; to: number; port: number }[] = [];
+    const lines = (await command(this.ports[0] ?? 0, ['CLUSTER', 'NODES'])) as string;
+    for (const line of lines.split('\n')) {
+      const [, address, flags, , , , , state, ...slots] = line.split(' ');
+      if (!flags?.includes('master') || flags.includes('fail') || state !== 'connected') continue;
+      const port = Number(address?.split('@')[0]?.split(':')[1]);
+      for (const range of slots) {
+        const [from, to] = range.split('-').map(Number);
+        if (from !== undefined && !Number.isNaN(from)) ranges.push({ from, to: to ?? from, port });
       }
     }
-    throw new Error(`no master serves slot ${slot}`);
+    return (key) => {
+      const slot = calculateSlot(key);
+      const owner = ranges.find((r) => slot >= r.from && slot <= r.to);
+      if (owner === undefined) throw new Error(`no master serves slot ${slot}`);
+      return owner.port;
+    };
   }
 
   /** Kills a node outright (SIGKILL): no goodbye to its peers or clients. */

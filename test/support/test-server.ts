@@ -35,13 +35,17 @@ export const testPasswordHasher = argon2idHasher({ memoryCost: 1024, timeCost: 1
 /**
  * The real service on an ephemeral port, over the real PostgreSQL (a database
  * of this file's own, migrated), Redis (a key prefix of its own) and the
- * in-process MongoDB-wire server.
+ * in-process MongoDB-wire server. With `DATABASE_URL` in `env` it is one more
+ * replica on that (already migrated) database, which it then leaves in place.
  */
 export async function startTestServer(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestServer> {
-  const db = await createTestDatabase();
-  const migrator = await openPostgres({ url: db.url, statementTimeoutMs: 60_000 });
-  await migrator.migrator.up();
-  await migrator.close();
+  const shared = env.DATABASE_URL;
+  const db = shared === undefined ? await createTestDatabase() : { url: shared, drop: async () => undefined };
+  if (shared === undefined) {
+    const migrator = await openPostgres({ url: db.url, statementTimeoutMs: 60_000 });
+    await migrator.migrator.up();
+    await migrator.close();
+  }
   const mongo: EmbeddedStore = await startEmbeddedMongo();
   const admin = { email: `admin-${randomBytes(4).toString('hex')}@example.test`, password: randomBytes(18).toString('base64url') };
   const config = loadConfig({
