@@ -8,6 +8,7 @@ import { RedisStore } from '../../src/cache/redis-store.js';
 import { type CatalogFixture, startCatalogFixture } from '../catalog/catalog-fixture.js';
 import { call, connect, failure } from '../support/grpc.js';
 import { RedisCluster } from '../support/redis-cluster.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 // Two replicas of the service (one database) over a 3-master Redis Cluster
@@ -195,6 +196,30 @@ describe('the cache on a Redis Cluster', () => {
     expect([...(await slow).values()].every((v) => v === 'old')).toBe(true);
     const fresh = await later.getMany(ids);
     expect(ids.map((id) => fresh.get(id))).toEqual(ids.map(() => 'new'));
+  });
+
+  it('when the nodes announce addresses the service cannot reach, then REDIS_CLUSTER_NAT_MAP routes it to the mapped ones', async () => {
+    const proxies = await Promise.all(cluster.ports.map(async (port) => ({ port, proxy: await TcpProxy.start(port) })));
+    try {
+      const natMap = Object.fromEntries(proxies.map(({ port, proxy }) => [`127.0.0.1:${port}`, { host: '127.0.0.1', port: proxy.port }]));
+      const seeds = proxies.slice(0, 2).map(({ proxy }) => ({ host: '127.0.0.1', port: proxy.port }));
+      const store = new RedisStore({
+        cluster: { nodes: seeds, natMap, failoverWaitMs: 0 },
+        keyPrefix: `test:${randomBytes(4).toString('hex')}:`,
+        commandTimeoutMs: 1_000,
+      });
+      await store.connect();
+      stores.push(store);
+      const keys = Array.from({ length: 100 }, (_, i) => `v1:nat:{${i}}`);
+      await store.invalidate(keys, 60_000);
+      expect((await store.readVersioned(keys)).every((read) => read.value === null && read.token !== '')).toBe(true);
+      expect(await store.ping()).toBe(true);
+      // Every connection goes through the mapped addresses: cut them, and the store is cut off.
+      for (const { proxy } of proxies) proxy.partition();
+      await expect(store.mget(keys)).rejects.toThrow();
+    } finally {
+      for (const { proxy } of proxies) await proxy.close();
+    }
   });
 
   it('when a master is killed under read load, then its replica takes over and not one read fails', async () => {
