@@ -200,6 +200,9 @@ function redis(read: EnvReader): Pick<Config, 'redisUrl' | 'redisCluster'> {
     return { redisUrl, redisCluster: undefined };
   }
   if (redisUrl !== undefined) throw new ConfigError('set REDIS_URL (one server) or REDIS_CLUSTER_NODES (a cluster), not both');
+  // A brace in the prefix would be every key's hash tag: the whole cache in one slot.
+  if (/[{}]/.test(read.optional('REDIS_KEY_PREFIX') ?? ''))
+    throw new ConfigError('REDIS_KEY_PREFIX must not contain { or } on a Redis Cluster');
   const map: Record<string, HostPort> = {};
   for (const [i, entry] of (natMap?.split(',') ?? []).entries()) {
     const [from, to, ...rest] = entry.split('=');

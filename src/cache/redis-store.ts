@@ -59,9 +59,11 @@ interface Pipe {
  * only ever touches keys of one slot (a key and its generation share the
  * key's hash tag); multi-key reads and batched writes are split by slot and
  * sent as one pipeline per node, in parallel, so a batch of any size costs one
- * round trip per node. Writes that access control depends on (login counters,
- * session tombstones: `replicated`) wait, bounded by half the command timeout,
- * until a replica of their slot has them, so a failover does not forget them.
+ * round trip per node. Invalidations, and the writes access control depends
+ * on (login counters, session tombstones: `replicated`), wait, bounded by half
+ * the command timeout, until a replica of their slot has them, so a failover
+ * does not forget them; an invalidation or tombstone no replica confirmed
+ * fails (NotReplicatedError), so the caller remembers and replays it.
  */
 export class RedisStore implements CacheStore {
   readonly backend = 'redis';
@@ -140,7 +142,8 @@ export class RedisStore implements CacheStore {
 
   async set(key: string, value: string, ttlMs: number, options?: WriteOptions): Promise<void> {
     if (options?.replicated && this.cluster !== undefined && slotHasReplica(this.cluster, this.keyPrefix, key)) {
-      await this.execOrThrow(this.pipe().set(key, value, 'PX', ttlOf(ttlMs)).wait(1, this.waitMs));
+      const [, acked] = await this.execOrThrow(this.pipe().set(key, value, 'PX', ttlOf(ttlMs)).wait(1, this.waitMs));
+      if (acked === 0) throw new NotReplicatedError();
       return;
     }
     await this.client.set(key, value, 'PX', ttlOf(ttlMs));
@@ -191,13 +194,19 @@ export class RedisStore implements CacheStore {
     // In order per key: the new generation first, so a conditional set
     // squeezed in between already sees it and refuses (the two share a slot,
     // hence a node and a pipeline, when the key has a hash tag).
-    await this.perNode(keys, (pipe, slots) => {
+    const sent = await this.perNode(keys, (pipe, slots) => {
       for (const i of slots.flat()) {
         const key = keys[i] as string;
         pipe.set(generationKey(key), newGenerationToken(), 'PX', ttlOf(generationTtlMs));
         pipe.del(key);
       }
+      // A generation only the master had would be gone after a failover, and the old value with it back.
+      if (this.cluster !== undefined && slotHasReplica(this.cluster, this.keyPrefix, keys[slots[0]?.[0] ?? 0] as string))
+        pipe.wait(1, this.waitMs);
     });
+    // Two results per key, then WAIT's count of replicas that confirmed, where it was sent.
+    const waited = sent.filter(({ slots, results }) => results.length > 2 * slots.flat().length);
+    if (waited.some(({ results }) => results.at(-1) === 0)) throw new NotReplicatedError();
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -269,6 +278,14 @@ export class RedisStore implements CacheStore {
       if (err) throw err;
       return result;
     });
+  }
+}
+
+/** A write the master took but no replica confirmed in time: a failover now could forget it. */
+export class NotReplicatedError extends Error {
+  override readonly name = 'NotReplicatedError';
+  constructor() {
+    super('no replica confirmed the write in time');
   }
 }
 

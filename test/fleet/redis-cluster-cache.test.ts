@@ -222,6 +222,42 @@ describe('the cache on a Redis Cluster', () => {
     }
   });
 
+  it('when no replica confirms an invalidation in time, then it is remembered, read from the source meanwhile, and replayed', async () => {
+    const keyPrefix = `test:${randomBytes(4).toString('hex')}:`;
+    const store = new RedisStore({ cluster: { nodes: clusterNodes(), natMap: {}, failoverWaitMs: 0 }, keyPrefix, commandTimeoutMs: 1_000 });
+    await store.connect();
+    stores.push(store);
+    const rows = new Map([['w', 'old']]);
+    let loads = 0;
+    const cache = new Cache(store, { ttlMs: 60_000, negativeTtlMs: 5_000, beta: 0, replayIntervalMs: 100 });
+    const items = cache.resource<string, string>({
+      name: 'wait_item',
+      version: 1,
+      load: async (keys) => {
+        loads++;
+        return new Map(keys.map((id) => [id, rows.get(id) as string]));
+      },
+    });
+    expect(await items.get('w')).toBe('old');
+    const replica = await cluster.replicaOf(await cluster.masterOf(`${keyPrefix}v1:wait_item:{w}`));
+    rows.set('w', 'new');
+    cluster.pause(replica);
+    try {
+      await items.invalidate(['w']);
+      expect(cache.pendingInvalidations).toBe(1);
+      const before = loads;
+      expect(await items.get('w')).toBe('new');
+      expect(loads).toBe(before + 1);
+    } finally {
+      cluster.resume(replica);
+    }
+    const deadline = Date.now() + 5_000;
+    while (cache.pendingInvalidations > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(cache.pendingInvalidations).toBe(0);
+    expect(await items.get('w')).toBe('new');
+    cache.close();
+  });
+
   it('when a master is killed under read load, then its replica takes over and not one read fails', async () => {
     const ids = await insertItems(60, 'Load');
     await batchGetOn(a.client, ids);

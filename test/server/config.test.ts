@@ -105,6 +105,7 @@ describe('loadConfig', () => {
     [{ REDIS_CLUSTER_NODES: 'x:7000,x' }, /^REDIS_CLUSTER_NODES\[1\] must be host:port$/],
     [{ REDIS_CLUSTER_NAT_MAP: 'a:1=b:2' }, /REDIS_CLUSTER_NAT_MAP needs REDIS_CLUSTER_NODES/],
     [{ REDIS_CLUSTER_NODES: 'x:7000', REDIS_CLUSTER_NAT_MAP: 'a:1' }, /^REDIS_CLUSTER_NAT_MAP\[0\] must be/],
+    [{ REDIS_CLUSTER_NODES: 'x:7000', REDIS_KEY_PREFIX: '{campus}:' }, /REDIS_KEY_PREFIX must not contain/],
   ])('when the Redis Cluster settings are %o, then one line says what is wrong', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

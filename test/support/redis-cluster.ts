@@ -88,6 +88,25 @@ export class RedisCluster {
     };
   }
 
+  /** The port of a replica of the master on `masterPort`. */
+  async replicaOf(masterPort: number): Promise<number> {
+    const lines = ((await command(this.ports[0] ?? 0, ['CLUSTER', 'NODES'])) as string).split('\n').map((line) => line.split(' '));
+    const portOf = (address: string | undefined) => Number(address?.split('@')[0]?.split(':')[1]);
+    const master = lines.find(([, address]) => portOf(address) === masterPort)?.[0];
+    const replica = lines.find(([, , flags, masterId]) => flags?.includes('slave') && masterId === master);
+    if (master === undefined || replica === undefined) throw new Error(`no replica of ${masterPort}`);
+    return portOf(replica[1]);
+  }
+
+  /** Freezes a node (SIGSTOP): its connections stay open, it answers nothing, until `resume`. */
+  pause(port: number): void {
+    this.nodes.find((n) => n.port === port)?.child.kill('SIGSTOP');
+  }
+
+  resume(port: number): void {
+    this.nodes.find((n) => n.port === port)?.child.kill('SIGCONT');
+  }
+
   /** Kills a node outright (SIGKILL): no goodbye to its peers or clients. */
   async kill(port: number): Promise<void> {
     const node = this.nodes.find((n) => n.port === port);
@@ -140,6 +159,7 @@ async function spawnNode(dir: string, nodeTimeoutMs: number): Promise<Node> {
 async function killNode(node: Node): Promise<void> {
   const { child } = node;
   if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGCONT');
   await new Promise((resolve) => {
     child.once('exit', resolve);
     child.kill('SIGKILL');
