@@ -112,6 +112,25 @@ describe('sessions and login limits on a Redis Cluster, two replicas', () => {
     expect(await localCounts(b)).toBe(0);
   });
 
+  it('when no replica confirms a tombstone in time, then the replica checks sessions in PostgreSQL until the cluster holds it', async () => {
+    const { email } = await student();
+    const { sessionToken } = await login(authA, email);
+    const replicaPort = await cluster.replicaOf(await cluster.masterOf(stored(sessionKey(sessionToken))));
+    cluster.pause(replicaPort);
+    try {
+      await call(authA.logout, authA, {}, bearer(sessionToken));
+      expect(a.app.sessions.cacheSuspect).toBe(true);
+      expect((await failure(whoAmI(authA, sessionToken))).code).toBe(status.UNAUTHENTICATED);
+    } finally {
+      cluster.resume(replicaPort);
+    }
+    const deadline = Date.now() + 10_000;
+    while (a.app.sessions.cacheSuspect && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(a.app.sessions.cacheSuspect).toBe(false);
+    expect(await inspect.get(sessionKey(sessionToken))).toBe('revoked');
+    expect((await failure(whoAmI(authB, sessionToken))).code).toBe(status.UNAUTHENTICATED);
+  });
+
   it('when the master holding a login counter and a tombstone is killed, then logins wait for its replica, and neither the count nor the revocation is lost', async () => {
     const masterOf = await cluster.masters();
     const guessed = await student();

@@ -42,7 +42,7 @@ export class RedisCluster {
           timeout: 30_000,
         },
       );
-      await cluster.waitUntilHealthy();
+      await cluster.waitUntilHealthy(30_000, true);
       return cluster;
     } catch (err) {
       await cluster.stop();
@@ -113,8 +113,12 @@ export class RedisCluster {
     if (node) await killNode(node);
   }
 
-  /** Every live node says cluster_state:ok, and every live replica is in sync with its master. */
-  async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
+  /**
+   * Every live node says cluster_state:ok, and every live replica is in sync
+   * with its master; with `withReplicas`, every node also lists a replica for
+   * every slot range (what clients learn from CLUSTER SLOTS).
+   */
+  async waitUntilHealthy(timeoutMs = 30_000, withReplicas = false): Promise<void> {
     await waitFor(
       async () => {
         for (const port of this.ports) {
@@ -122,6 +126,8 @@ export class RedisCluster {
           if (!info.includes('cluster_state:ok')) return false;
           const replication = (await command(port, ['INFO', 'replication']).catch(() => '')) as string;
           if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) return false;
+          const ranges = (await command(port, ['CLUSTER', 'SLOTS']).catch(() => [])) as unknown[][];
+          if (withReplicas && (ranges.length === 0 || ranges.some((range) => range.length < 4))) return false;
         }
         return true;
       },
