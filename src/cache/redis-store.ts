@@ -220,6 +220,7 @@ export class RedisStore implements CacheStore {
   async incrWithTtl(key: string, ttlMs: number, by = 1, options?: WriteOptions): Promise<Counter> {
     let counted: [number, number];
     if (options?.replicated && this.cluster !== undefined && slotHasReplica(this.cluster, this.keyPrefix, key)) {
+      // Unconfirmed is still counted: the master has it, and a retry would count twice.
       const [result] = await this.execOrThrow(this.pipe().incrWithTtl(key, by, ttlOf(ttlMs)).wait(1, this.waitMs));
       counted = result as [number, number];
     } else {
