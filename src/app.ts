@@ -140,7 +140,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   );
   const throttle = new LoginThrottle(
     stores.cache,
-    { maxPerEmail: config.loginMaxFailuresPerEmail, maxPerPeer: config.loginMaxFailuresPerPeer, windowMs: config.loginFailureWindowMs },
+    {
+      maxPerEmail: config.loginMaxFailuresPerEmail,
+      maxPerPeer: config.loginMaxFailuresPerPeer,
+      windowMs: config.loginFailureWindowMs,
+      sharedRetryMs: config.redisCluster?.failoverWaitMs ?? 0,
+    },
     log,
     () => countAuth('login_limits_local'),
   );

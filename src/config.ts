@@ -21,6 +21,8 @@ export interface Config {
   readonly mongoDbName: string;
   /** Redis URL; undefined means "local redis-server if any, else in-process cache". */
   readonly redisUrl: string | undefined;
+  /** Redis Cluster seed nodes (REDIS_CLUSTER_NODES); undefined when Redis is one server. */
+  readonly redisCluster: RedisClusterConfig | undefined;
   readonly redisKeyPrefix: string;
   readonly logLevel: LogLevel;
   /** Where embedded stores keep their data. */
@@ -86,6 +88,21 @@ export interface Config {
   readonly production: boolean;
 }
 
+/** A Redis Cluster: where to find it, and how its announced addresses are reached. */
+export interface RedisClusterConfig {
+  /** Any few nodes of the cluster; the rest is discovered from them. */
+  readonly nodes: readonly HostPort[];
+  /** Address a node announces (`host:port`) -> address this service reaches it at. */
+  readonly natMap: Readonly<Record<string, HostPort>>;
+  /** How long a login waits for the shared failure counters while a master fails over. */
+  readonly failoverWaitMs: number;
+}
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
 /** One data-encryption key and the id stored beside every value it sealed. */
 export interface EncryptionKey {
   readonly kid: string;
@@ -139,7 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseReplicaProbeIntervalMs: read.int('DATABASE_REPLICA_PROBE_INTERVAL_MS', 250, 10, 60_000),
     mongoUrl: read.url('MONGO_URL', ['mongodb:', 'mongodb+srv:']),
     mongoDbName: read.string('MONGO_DB', 'campus'),
-    redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
+    ...redis(read),
     redisKeyPrefix: read.string('REDIS_KEY_PREFIX', 'campus:'),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     dataDir: read.string('DATA_DIR', '.data'),
@@ -178,6 +195,44 @@ function sessionTtls(read: EnvReader): Pick<Config, 'sessionIdleTtlMs' | 'sessio
   const sessionMaxTtlMs = read.int('SESSION_MAX_TTL_MS', 30 * DAY, 1_000, 365 * DAY);
   if (sessionMaxTtlMs < sessionIdleTtlMs) throw new ConfigError('SESSION_MAX_TTL_MS must not be less than SESSION_IDLE_TTL_MS');
   return { sessionIdleTtlMs, sessionMaxTtlMs };
+}
+
+function redis(read: EnvReader): Pick<Config, 'redisUrl' | 'redisCluster'> {
+  const redisUrl = read.url('REDIS_URL', ['redis:', 'rediss:']);
+  const nodes = read.optional('REDIS_CLUSTER_NODES');
+  const natMap = read.optional('REDIS_CLUSTER_NAT_MAP');
+  if (nodes === undefined) {
+    if (natMap !== undefined) throw new ConfigError('REDIS_CLUSTER_NAT_MAP needs REDIS_CLUSTER_NODES');
+    return { redisUrl, redisCluster: undefined };
+  }
+  if (redisUrl !== undefined) throw new ConfigError('set REDIS_URL (one server) or REDIS_CLUSTER_NODES (a cluster), not both');
+  // A brace in the prefix would be every key's hash tag: the whole cache in one slot.
+  if (/[{}]/.test(read.optional('REDIS_KEY_PREFIX') ?? ''))
+    throw new ConfigError('REDIS_KEY_PREFIX must not contain { or } on a Redis Cluster');
+  const map: Record<string, HostPort> = {};
+  for (const [i, entry] of (natMap?.split(',') ?? []).entries()) {
+    const [from, to, ...rest] = entry.split('=');
+    const at = `REDIS_CLUSTER_NAT_MAP[${i}]`;
+    if (from === undefined || to === undefined || rest.length > 0)
+      throw new ConfigError(`${at} must be "<announced host:port>=<host:port>"`);
+    const announced = hostPort(from, at);
+    map[`${announced.host}:${announced.port}`] = hostPort(to, at);
+  }
+  return {
+    redisUrl: undefined,
+    redisCluster: {
+      nodes: nodes.split(',').map((entry, i) => hostPort(entry, `REDIS_CLUSTER_NODES[${i}]`)),
+      natMap: map,
+      failoverWaitMs: read.int('REDIS_CLUSTER_FAILOVER_WAIT_MS', 5_000, 0, 60_000),
+    },
+  };
+}
+
+function hostPort(entry: string, at: string): HostPort {
+  const match = /^\s*(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})\s*$/.exec(entry);
+  const port = Number(match?.[2]);
+  if (match === null || !(port >= 1 && port <= 65535)) throw new ConfigError(`${at} must be host:port`);
+  return { host: (match[1] as string).replace(/^\[(.*)\]$/, '$1'), port };
 }
 
 function bootstrapAdmin(read: EnvReader): Config['bootstrapAdmin'] {

@@ -39,7 +39,15 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
         fieldCrypto,
       }),
       openMongo({ url: mongoUrl, dbName: config.mongoDbName }),
-      openCache({ redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.redisCommandTimeoutMs }, log),
+      openCache(
+        {
+          redisUrl: config.redisUrl,
+          redisCluster: config.redisCluster,
+          keyPrefix: config.redisKeyPrefix,
+          commandTimeoutMs: config.redisCommandTimeoutMs,
+        },
+        log,
+      ),
     ]);
     const [pgResult, mongoResult, cacheResult] = opened;
     if (pgResult.status === 'rejected' || mongoResult.status === 'rejected' || cacheResult.status === 'rejected') {
@@ -52,7 +60,14 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
       {
         postgres: config.databaseUrl ? 'external' : `embedded (${config.dataDir}/postgres)`,
         mongodb: config.mongoUrl ? 'external' : 'embedded in-process (memory)',
-        cache: cache.backend === 'memory' ? 'in-process memory' : config.redisUrl ? 'redis (external)' : 'redis (local)',
+        cache:
+          cache.backend === 'memory'
+            ? 'in-process memory'
+            : config.redisCluster
+              ? 'redis cluster (external)'
+              : config.redisUrl
+                ? 'redis (external)'
+                : 'redis (local)',
       },
       'stores ready',
     );

@@ -8,7 +8,15 @@ export interface LoginThrottleSettings {
   readonly maxPerEmail: number;
   readonly maxPerPeer: number;
   readonly windowMs: number;
+  /**
+   * How long a login keeps retrying the shared counters when they fail (a
+   * Redis Cluster master failing over) before counting in process; 0 for no
+   * retry (one server: an outage is not over in seconds).
+   */
+  readonly sharedRetryMs?: number;
 }
+
+const RETRY_EVERY_MS = 100;
 
 /** One login attempt that has been counted. */
 export interface LoginAttempt {
@@ -21,7 +29,10 @@ export interface LoginAttempt {
  * (counters with a TTL in the shared cache, so every replica counts
  * together). An attempt is counted before the password is checked, so
  * concurrent guesses cannot slip past the limit, and un-counted when it
- * succeeds. When the shared cache cannot be reached the counting goes on in
+ * succeeds. A counted failure waits for a replica of its key's server where
+ * there is one, and a failing count is retried for `sharedRetryMs`, so that a
+ * Redis Cluster failover slows logins down but keeps the limits fleet-wide.
+ * When the shared cache cannot be reached the counting goes on in
  * this process (limits then hold per replica) and each fallback is counted
  * in `onFallback` and logged at most once a minute.
  */
@@ -54,11 +65,18 @@ export class LoginThrottle {
   }
 
   private async incr(key: string, by: number): Promise<Counter> {
-    try {
-      return await this.cache.incrWithTtl(key, this.settings.windowMs, by);
-    } catch (err) {
-      this.fellBack(err);
-      return this.local.incrWithTtl(key, this.settings.windowMs, by);
+    const giveUpAt = Date.now() + (this.settings.sharedRetryMs ?? 0);
+    for (;;) {
+      try {
+        return await this.cache.incrWithTtl(key, this.settings.windowMs, by, { replicated: true });
+      } catch (err) {
+        if (Date.now() < giveUpAt) {
+          await new Promise((resolve) => setTimeout(resolve, RETRY_EVERY_MS));
+          continue;
+        }
+        this.fellBack(err);
+        return this.local.incrWithTtl(key, this.settings.windowMs, by);
+      }
     }
   }
 

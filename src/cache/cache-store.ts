@@ -14,7 +14,7 @@ export interface CacheStore {
   readonly backend: 'redis' | 'memory';
   get(key: string): Promise<string | null>;
   mget(keys: readonly string[]): Promise<(string | null)[]>;
-  set(key: string, value: string, ttlMs: number): Promise<void>;
+  set(key: string, value: string, ttlMs: number, options?: WriteOptions): Promise<void>;
   del(keys: readonly string[]): Promise<void>;
   /** Values of `keys` with the generation token of each, read together (one round trip). */
   readVersioned(keys: readonly string[]): Promise<VersionedRead[]>;
@@ -37,12 +37,22 @@ export interface CacheStore {
    * that did not exist starts at 0 and gets `ttlMs`; later calls keep the TTL
    * it has (a fixed window). Returns the new value and the ms left in the window.
    */
-  incrWithTtl(key: string, ttlMs: number, by?: number): Promise<Counter>;
+  incrWithTtl(key: string, ttlMs: number, by?: number, options?: WriteOptions): Promise<Counter>;
   /** True when the store answers right now. */
   ping(): Promise<boolean>;
   /** Calls `listener` whenever the store becomes usable again after an outage. */
   onReady(listener: () => void): void;
   close(): Promise<void>;
+}
+
+/** How hard a write tries to outlive the server that took it. */
+export interface WriteOptions {
+  /**
+   * For writes access control depends on: where the key's server has a
+   * replica (Redis Cluster), wait a bounded time until the replica has it,
+   * so that a failover to that replica does not forget it.
+   */
+  readonly replicated?: boolean;
 }
 
 export interface VersionedRead {

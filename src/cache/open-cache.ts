@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { RedisClusterConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { freePort } from '../server/free-port.js';
 import type { CacheStore } from './cache-store.js';
@@ -7,6 +8,8 @@ import { RedisStore } from './redis-store.js';
 
 export interface CacheSettings {
   readonly redisUrl: string | undefined;
+  /** A Redis Cluster; takes the place of `redisUrl`. */
+  readonly redisCluster?: RedisClusterConfig | undefined;
   readonly keyPrefix: string;
   readonly commandTimeoutMs: number;
 }
@@ -14,7 +17,7 @@ export interface CacheSettings {
 const LOCAL_REDIS = 'redis://127.0.0.1:6379';
 
 /**
- * REDIS_URL when set. Otherwise the local redis-server if one answers, else one
+ * The Redis Cluster when one is configured, else REDIS_URL when set. Otherwise the local redis-server if one answers, else one
  * started from the PATH, else an in-process store with the same TTL semantics.
  */
 export async function openCache(settings: CacheSettings, log: Logger): Promise<CacheStore> {
@@ -28,8 +31,14 @@ export async function openCache(settings: CacheSettings, log: Logger): Promise<C
       throw err;
     }
   };
-  if (settings.redisUrl !== undefined) {
-    const store = new RedisStore({ url: settings.redisUrl, keyPrefix: settings.keyPrefix, commandTimeoutMs: settings.commandTimeoutMs });
+  const configured =
+    settings.redisCluster !== undefined
+      ? { cluster: settings.redisCluster }
+      : settings.redisUrl !== undefined
+        ? { url: settings.redisUrl }
+        : undefined;
+  if (configured !== undefined) {
+    const store = new RedisStore({ ...configured, keyPrefix: settings.keyPrefix, commandTimeoutMs: settings.commandTimeoutMs });
     // A configured Redis that is down now still serves once it is back.
     await store.connect().catch((err: unknown) => log.warn({ err }, 'redis not reachable at start; serving from the database'));
     return store;

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import type { RedisClusterConfig } from '../config.js';
 import {
   type CacheStore,
   type ConditionalSet,
@@ -6,13 +7,15 @@ import {
   generationKey,
   newGenerationToken,
   type VersionedRead,
+  type WriteOptions,
 } from './cache-store.js';
+import { slotGroups, slotHasReplica } from './slot-groups.js';
 
-export interface RedisSettings {
-  readonly url: string;
+/** One server (`url`) or a Redis Cluster (`cluster`). */
+export type RedisSettings = ({ readonly url: string; readonly cluster?: undefined } | { readonly cluster: RedisClusterConfig }) & {
   readonly keyPrefix: string;
   readonly commandTimeoutMs: number;
-}
+};
 
 /**
  * Sets KEYS[1] to ARGV[2] with a TTL of ARGV[3] ms only if KEYS[2] (its
@@ -25,8 +28,23 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `;
 
-interface ScriptedRedis extends Redis {
+type Client = Redis | Cluster;
+
+interface Scripted {
   setIfUnchanged(key: string, generation: string, token: string, value: string, ttlMs: number): Promise<number>;
+  incrWithTtl(key: string, by: number, ttlMs: number): Promise<[number, number]>;
+  compareAndSet(key: string, expected: string, value: string, ttlMs: number): Promise<number>;
+}
+
+/** The pipeline methods used here, scripts included. */
+interface Pipe {
+  mget(...keys: string[]): Pipe;
+  set(key: string, value: string, px: 'PX', ttlMs: number): Pipe;
+  del(...keys: string[]): Pipe;
+  wait(replicas: number, timeoutMs: number): Pipe;
+  setIfUnchanged(key: string, generation: string, token: string, value: string, ttlMs: number): Pipe;
+  incrWithTtl(key: string, by: number, ttlMs: number): Pipe;
+  exec(): Promise<[Error | null, unknown][] | null>;
 }
 
 /**
@@ -35,26 +53,66 @@ interface ScriptedRedis extends Redis {
  * It keeps reconnecting in the background and fills again when Redis is back.
  * Scripts run by EVALSHA (ioredis falls back to EVAL once after a restart
  * flushed the script cache).
+ *
+ * On a Redis Cluster (ioredis `Cluster`, every command to the slot's master,
+ * so a generation read and the write it guards meet on one server): a script
+ * only ever touches keys of one slot (a key and its generation share the
+ * key's hash tag); multi-key reads and batched writes are split by slot and
+ * sent as one pipeline per node, in parallel, so a batch of any size costs one
+ * round trip per node. Invalidations, and the writes access control depends
+ * on (login counters, session tombstones: `replicated`), wait, bounded by half
+ * the command timeout, until a replica of their slot has them, so a failover
+ * does not forget them; an invalidation or tombstone no replica confirmed
+ * fails (NotReplicatedError), so the caller remembers and replays it.
  */
 export class RedisStore implements CacheStore {
   readonly backend = 'redis';
-  readonly client: Redis;
-  private readonly scripted: ScriptedRedis;
+  readonly client: Client;
+  private readonly cluster: Cluster | undefined;
+  private readonly scripted: Scripted;
+  private readonly keyPrefix: string;
+  private readonly waitMs: number;
 
   constructor(settings: RedisSettings) {
-    this.client = new Redis(settings.url, {
+    this.keyPrefix = settings.keyPrefix;
+    this.waitMs = Math.max(1, Math.floor(settings.commandTimeoutMs / 2));
+    const node = {
       keyPrefix: settings.keyPrefix,
-      enableOfflineQueue: false,
       commandTimeout: settings.commandTimeoutMs,
       connectTimeout: Math.max(1_000, settings.commandTimeoutMs),
       maxRetriesPerRequest: 0,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-      lazyConnect: true,
-    });
+    };
+    const retry = (attempt: number) => Math.min(attempt * 200, 2_000);
+    if (settings.cluster === undefined) {
+      this.client = new Redis(settings.url, { ...node, enableOfflineQueue: false, retryStrategy: retry, lazyConnect: true });
+    } else {
+      const { nodes, natMap } = settings.cluster;
+      this.cluster = new Cluster(
+        nodes.map((n) => ({ host: n.host, port: n.port })),
+        {
+          keyPrefix: settings.keyPrefix,
+          scaleReads: 'master',
+          enableOfflineQueue: false,
+          lazyConnect: true,
+          clusterRetryStrategy: retry,
+          // A failed-over slot is found again within about a second even when no MOVED points to it.
+          slotsRefreshInterval: 1_000,
+          slotsRefreshTimeout: Math.max(1_000, settings.commandTimeoutMs),
+          retryDelayOnFailover: 50,
+          retryDelayOnClusterDown: 50,
+          ...(Object.keys(natMap).length > 0 ? { natMap: { ...natMap } } : {}),
+          redisOptions: node,
+        },
+      );
+      this.cluster.on('node error', () => undefined);
+      this.client = this.cluster;
+    }
     // Connection errors surface on commands; an unhandled 'error' event would crash.
     this.client.on('error', () => undefined);
     this.client.defineCommand('setIfUnchanged', { numberOfKeys: 2, lua: SET_IF_UNCHANGED });
-    this.scripted = this.client as ScriptedRedis;
+    this.client.defineCommand('incrWithTtl', { numberOfKeys: 1, lua: INCR_WITH_TTL });
+    this.client.defineCommand('compareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
+    this.scripted = this.client as unknown as Scripted;
   }
 
   async connect(): Promise<void> {
@@ -66,20 +124,45 @@ export class RedisStore implements CacheStore {
   }
 
   async mget(keys: readonly string[]): Promise<(string | null)[]> {
-    return keys.length === 0 ? [] : this.client.mget(...keys);
+    if (keys.length === 0) return [];
+    if (this.cluster === undefined) return this.client.mget(...keys);
+    const values = new Array<string | null>(keys.length).fill(null);
+    const sent = await this.perNode(keys, (pipe, slots) => {
+      for (const indexes of slots) pipe.mget(...indexes.map((i) => keys[i] as string));
+    });
+    for (const { slots, results } of sent) {
+      results.forEach((result, j) => {
+        (result as (string | null)[]).forEach((value, k) => {
+          values[(slots[j] as number[])[k] as number] = value;
+        });
+      });
+    }
+    return values;
   }
 
-  async set(key: string, value: string, ttlMs: number): Promise<void> {
+  async set(key: string, value: string, ttlMs: number, options?: WriteOptions): Promise<void> {
+    if (options?.replicated && this.cluster !== undefined && slotHasReplica(this.cluster, this.keyPrefix, key)) {
+      const [, acked] = await this.execOrThrow(this.pipe().set(key, value, 'PX', ttlOf(ttlMs)).wait(1, this.waitMs));
+      if (acked === 0) throw new NotReplicatedError();
+      return;
+    }
     await this.client.set(key, value, 'PX', ttlOf(ttlMs));
   }
 
   async del(keys: readonly string[]): Promise<void> {
-    if (keys.length > 0) await this.client.del(...keys);
+    if (keys.length === 0) return;
+    if (this.cluster === undefined) {
+      await this.client.del(...keys);
+      return;
+    }
+    await this.perNode(keys, (pipe, slots) => {
+      for (const indexes of slots) pipe.del(...indexes.map((i) => keys[i] as string));
+    });
   }
 
   async readVersioned(keys: readonly string[]): Promise<VersionedRead[]> {
     if (keys.length === 0) return [];
-    const raw = await this.client.mget(...keys.flatMap((key) => [key, generationKey(key)]));
+    const raw = await this.mget(keys.flatMap((key) => [key, generationKey(key)]));
     return keys.map((_, i) => ({ value: raw[2 * i] ?? null, token: raw[2 * i + 1] ?? '' }));
   }
 
@@ -88,24 +171,42 @@ export class RedisStore implements CacheStore {
       const [e] = entries as [ConditionalSet];
       return [(await this.scripted.setIfUnchanged(e.key, generationKey(e.key), e.token, e.value, ttlOf(e.ttlMs))) === 1];
     }
-    const pipeline = this.scripted.pipeline() as unknown as ScriptedPipeline;
-    for (const e of entries) pipeline.setIfUnchanged(e.key, generationKey(e.key), e.token, e.value, ttlOf(e.ttlMs));
-    return ((await pipeline.exec()) ?? []).map(([err, result]) => {
-      if (err) throw err;
-      return result === 1;
-    });
+    const sent = await this.perNode(
+      entries.map((e) => e.key),
+      (pipe, slots) => {
+        for (const i of slots.flat()) {
+          const e = entries[i] as ConditionalSet;
+          pipe.setIfUnchanged(e.key, generationKey(e.key), e.token, e.value, ttlOf(e.ttlMs));
+        }
+      },
+    );
+    const written = new Array<boolean>(entries.length).fill(false);
+    for (const { slots, results } of sent) {
+      slots.flat().forEach((i, j) => {
+        written[i] = results[j] === 1;
+      });
+    }
+    return written;
   }
 
   async invalidate(keys: readonly string[], generationTtlMs: number): Promise<void> {
     if (keys.length === 0) return;
     // In order per key: the new generation first, so a conditional set
-    // squeezed in between already sees it and refuses.
-    const pipeline = this.client.pipeline();
-    for (const key of keys) {
-      pipeline.set(generationKey(key), newGenerationToken(), 'PX', ttlOf(generationTtlMs));
-      pipeline.del(key);
-    }
-    for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+    // squeezed in between already sees it and refuses (the two share a slot,
+    // hence a node and a pipeline, when the key has a hash tag).
+    const sent = await this.perNode(keys, (pipe, slots) => {
+      for (const i of slots.flat()) {
+        const key = keys[i] as string;
+        pipe.set(generationKey(key), newGenerationToken(), 'PX', ttlOf(generationTtlMs));
+        pipe.del(key);
+      }
+      // A generation only the master had would be gone after a failover, and the old value with it back.
+      if (this.cluster !== undefined && slotHasReplica(this.cluster, this.keyPrefix, keys[slots[0]?.[0] ?? 0] as string))
+        pipe.wait(1, this.waitMs);
+    });
+    // Two results per key, then WAIT's count of replicas that confirmed, where it was sent.
+    const waited = sent.filter(({ slots, results }) => results.length > 2 * slots.flat().length);
+    if (waited.some(({ results }) => results.at(-1) === 0)) throw new NotReplicatedError();
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -113,17 +214,30 @@ export class RedisStore implements CacheStore {
   }
 
   async compareAndSet(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
-    return (await this.client.eval(COMPARE_AND_SET, 1, key, expected, value, ttlOf(ttlMs))) === 1;
+    return (await this.scripted.compareAndSet(key, expected, value, ttlOf(ttlMs))) === 1;
   }
 
-  async incrWithTtl(key: string, ttlMs: number, by = 1): Promise<Counter> {
-    const [value, left] = (await this.client.eval(INCR_WITH_TTL, 1, key, by, ttlOf(ttlMs))) as [number, number];
-    return { value, ttlMs: left };
+  async incrWithTtl(key: string, ttlMs: number, by = 1, options?: WriteOptions): Promise<Counter> {
+    let counted: [number, number];
+    if (options?.replicated && this.cluster !== undefined && slotHasReplica(this.cluster, this.keyPrefix, key)) {
+      // Unconfirmed is still counted: the master has it, and a retry would count twice.
+      const [result] = await this.execOrThrow(this.pipe().incrWithTtl(key, by, ttlOf(ttlMs)).wait(1, this.waitMs));
+      counted = result as [number, number];
+    } else {
+      counted = await this.scripted.incrWithTtl(key, by, ttlOf(ttlMs));
+    }
+    return { value: counted[0], ttlMs: counted[1] };
   }
 
+  /** One server: PING. A cluster: every master answers and the cluster says its slots are all served. */
   async ping(): Promise<boolean> {
     try {
-      return (await this.client.ping()) === 'PONG';
+      if (this.cluster === undefined) return (await this.client.ping()) === 'PONG';
+      const masters = this.cluster.nodes('master');
+      if (masters.length === 0) return false;
+      const answers = await Promise.all(masters.map((m) => m.ping()));
+      const info = await this.cluster.cluster('INFO');
+      return answers.every((a) => a === 'PONG') && /cluster_state:ok/.test(info);
     } catch {
       return false;
     }
@@ -136,11 +250,44 @@ export class RedisStore implements CacheStore {
   async close(): Promise<void> {
     this.client.disconnect();
   }
+
+  private pipe(): Pipe {
+    return this.client.pipeline() as unknown as Pipe;
+  }
+
+  /**
+   * Builds one pipeline per node (`fill` gets the key indexes by slot), runs
+   * them in parallel and throws the first error; one server: one pipeline of
+   * everything. The results come with the slots each pipeline was built from.
+   */
+  private async perNode(
+    keys: readonly string[],
+    fill: (pipe: Pipe, slots: number[][]) => void,
+  ): Promise<{ readonly slots: number[][]; readonly results: unknown[] }[]> {
+    const groups = this.cluster === undefined ? [[keys.map((_, i) => i)]] : slotGroups(this.cluster, this.keyPrefix, keys);
+    return Promise.all(
+      groups.map(async (slots) => {
+        const pipe = this.pipe();
+        fill(pipe, slots);
+        return { slots, results: await this.execOrThrow(pipe) };
+      }),
+    );
+  }
+
+  private async execOrThrow(pipe: Pipe): Promise<unknown[]> {
+    return ((await pipe.exec()) ?? []).map(([err, result]) => {
+      if (err) throw err;
+      return result;
+    });
+  }
 }
 
-interface ScriptedPipeline {
-  setIfUnchanged(key: string, generation: string, token: string, value: string, ttlMs: number): void;
-  exec(): Promise<[Error | null, unknown][] | null>;
+/** A write the master took but no replica confirmed in time: a failover now could forget it. */
+export class NotReplicatedError extends Error {
+  override readonly name = 'NotReplicatedError';
+  constructor() {
+    super('no replica confirmed the write in time');
+  }
 }
 
 function ttlOf(ms: number): number {

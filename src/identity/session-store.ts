@@ -46,6 +46,8 @@ interface Cached {
 
 /** Value of a cache key whose session was revoked; blocks re-filling it from a stale read. */
 const REVOKED = 'revoked';
+/** Tombstones wait for a replica where there is one: a failover must not bring a revoked session back. */
+const REPLICATED = { replicated: true } as const;
 /** base64url of 32 random bytes. */
 const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 /** Allowance for clock skew between replicas when looking back for revocations. */
@@ -67,7 +69,8 @@ const SKEW_MS = 60_000;
  * since the trouble began has its tombstone written. Every replica also
  * re-writes the tombstones of recently revoked sessions every `sweepEveryMs`,
  * which bounds how long a replica that never saw the outage can trust an
- * entry that a failed revocation left behind.
+ * entry that a failed revocation left behind. On a Redis Cluster the same
+ * holds per slot: a master failing over is an outage of its keys' cache.
  */
 export class SessionStore {
   private readonly refreshEveryMs: number;
@@ -224,7 +227,7 @@ export class SessionStore {
     const now = Date.now();
     for (const session of revoked) {
       const ttl = session.expireTime.getTime() - now;
-      if (ttl > 0) await this.cacheWrite(() => this.cache.set(keyOf(session.tokenHash), REVOKED, ttl));
+      if (ttl > 0) await this.cacheWrite(() => this.cache.set(keyOf(session.tokenHash), REVOKED, ttl, REPLICATED));
     }
   }
 
@@ -282,8 +285,8 @@ export class SessionStore {
     for (const session of revoked) {
       const ttl = session.expireTime.getTime() - now;
       if (ttl <= 0) continue;
-      if (strict) await this.cache.set(keyOf(session.tokenHash), REVOKED, ttl);
-      else await this.cacheWrite(() => this.cache.set(keyOf(session.tokenHash), REVOKED, ttl));
+      if (strict) await this.cache.set(keyOf(session.tokenHash), REVOKED, ttl, REPLICATED);
+      else await this.cacheWrite(() => this.cache.set(keyOf(session.tokenHash), REVOKED, ttl, REPLICATED));
     }
   }
 }

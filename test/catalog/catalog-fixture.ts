@@ -20,8 +20,9 @@ export interface CatalogFixture {
 
 let seq = 0;
 
-export async function startCatalogFixture(): Promise<CatalogFixture> {
-  const server = await startTestServer();
+/** `env` as for startTestServer. */
+export async function startCatalogFixture(env: Record<string, string> = {}): Promise<CatalogFixture> {
+  const server = await startTestServer(env);
   const client = connect(CatalogServiceClient, server.port);
   const users = connect(UserServiceClient, server.port);
   const db = await rawClient(server.config.databaseUrl ?? '');

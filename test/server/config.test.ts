@@ -83,4 +83,30 @@ describe('loadConfig', () => {
     const env = { BOOTSTRAP_ADMIN_EMAIL: 'root@example.test', BOOTSTRAP_ADMIN_PASSWORD: 'hunter2' };
     expect(() => loadConfig(env)).toThrow(/^BOOTSTRAP_ADMIN_PASSWORD must have 12 to 1024 characters$/);
   });
+
+  it('when REDIS_CLUSTER_NODES and a NAT map are set, then the cluster is named by its seeds and the map', () => {
+    const config = loadConfig({
+      REDIS_CLUSTER_NODES: 'redis-a:7000, 10.0.0.2:7001',
+      REDIS_CLUSTER_NAT_MAP: '10.0.0.1:7000=203.0.113.9:17000,10.0.0.2:7001=203.0.113.9:17001',
+    });
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.redisCluster).toEqual({
+      nodes: [
+        { host: 'redis-a', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+      ],
+      natMap: { '10.0.0.1:7000': { host: '203.0.113.9', port: 17000 }, '10.0.0.2:7001': { host: '203.0.113.9', port: 17001 } },
+      failoverWaitMs: 5_000,
+    });
+  });
+
+  it.each([
+    [{ REDIS_URL: 'redis://x:6379', REDIS_CLUSTER_NODES: 'x:7000' }, /not both/],
+    [{ REDIS_CLUSTER_NODES: 'x:7000,x' }, /^REDIS_CLUSTER_NODES\[1\] must be host:port$/],
+    [{ REDIS_CLUSTER_NAT_MAP: 'a:1=b:2' }, /REDIS_CLUSTER_NAT_MAP needs REDIS_CLUSTER_NODES/],
+    [{ REDIS_CLUSTER_NODES: 'x:7000', REDIS_CLUSTER_NAT_MAP: 'a:1' }, /^REDIS_CLUSTER_NAT_MAP\[0\] must be/],
+    [{ REDIS_CLUSTER_NODES: 'x:7000', REDIS_KEY_PREFIX: '{campus}:' }, /REDIS_KEY_PREFIX must not contain/],
+  ])('when the Redis Cluster settings are %o, then one line says what is wrong', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
 });

@@ -35,10 +35,11 @@ export const testPasswordHasher = argon2idHasher({ memoryCost: 1024, timeCost: 1
 /**
  * The real service on an ephemeral port, over the real PostgreSQL (a database
  * of this file's own, migrated), Redis (a key prefix of its own) and the
- * in-process MongoDB-wire server.
+ * in-process MongoDB-wire server. With `DATABASE_URL` in `env` it runs on that
+ * database instead (migrated if it is not yet; e.g. one more replica of
+ * another test server), which it then leaves in place.
  */
 export async function startTestServer(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestServer> {
-  // A test that brings its own PostgreSQL (DATABASE_URL) gets it migrated; others get a database of their own.
   const db = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => undefined } : await createTestDatabase();
   const migrator = await openPostgres({ url: db.url, statementTimeoutMs: 60_000 });
   await migrator.migrator.up();
