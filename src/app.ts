@@ -170,8 +170,16 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const auth = new AuthService(stores.pg.em, passwords, sessions, throttle, log, countAuth);
   const catalogItems = new CatalogItemService(stores.pg.em, pageTokens, itemCache, lessonsCache);
   const lessons = new LessonService(stores.pg.em, pageTokens, { items: itemCache, lessons: lessonsCache, progress: progressCache });
-  const enrollments = new EnrollmentService(stores.pg.em, paymentProvider, pageTokens, progressCache, enrollmentAnalytics(recorder));
-  const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens, progressCache);
+  const refundPolicy = { windowDays: config.refundWindowDays, maxCompletionPercent: config.refundMaxCompletionPercent };
+  const enrollments = new EnrollmentService(
+    stores.pg.em,
+    paymentProvider,
+    pageTokens,
+    progressCache,
+    enrollmentAnalytics(recorder),
+    refundPolicy,
+  );
+  const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens, progressCache, refundPolicy);
   const audit = new AuditService(stores.pg.em, pageTokens);
   const rollups = new RollupJob(
     stores.mongo.em,

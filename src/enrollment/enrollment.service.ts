@@ -2,10 +2,12 @@ import type { EntityManager } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { v7 as uuidv7 } from 'uuid';
 import { recordAudit } from '../audit/audit-log.js';
+import type { Principal } from '../auth/principal.js';
 import { callProvider } from '../billing/call-provider.js';
 import { PaymentSchema } from '../billing/payment.entity.js';
 import type { PaymentProvider } from '../billing/payment-provider.js';
 import { refundPayment } from '../billing/refund.js';
+import { checkRefundPolicy, DEFAULT_REFUND_POLICY, type RefundPolicy } from '../billing/refund-policy.js';
 import { transactional } from '../db/transaction.js';
 import { alreadyExists, type DomainError, failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
@@ -43,6 +45,8 @@ export interface CancelEnrollment {
   /** Optional; empty for none. */
   readonly requestId: string;
   readonly actor: string;
+  /** Who asks: the refund policy binds learners, not admins or services. */
+  readonly caller: Principal;
 }
 
 export interface RecordLessonCompletion {
@@ -69,6 +73,7 @@ export class EnrollmentService {
     /** Where GetProgress reads, and what the writes invalidate. */
     private readonly progressCache: ProgressCache,
     private readonly events: EnrollmentEvents = NO_ENROLLMENT_EVENTS,
+    private readonly refundPolicy: RefundPolicy = DEFAULT_REFUND_POLICY,
   ) {}
 
   private get enrollments() {
@@ -238,7 +243,8 @@ export class EnrollmentService {
 
   /**
    * Cancels an ACTIVE enrollment and refunds its payment, if any, in one
-   * transaction. A second cancel is FAILED_PRECONDITION (the refund cannot
+   * transaction; a paid one only as the refund policy allows (see
+   * checkRefundPolicy). A second cancel is FAILED_PRECONDITION (the refund cannot
    * happen twice); the same request_id again returns the enrollment as the
    * first call left it.
    */
@@ -266,7 +272,10 @@ export class EnrollmentService {
       }
       const now = new Date();
       const payment = await tx.getRepository(PaymentSchema).lockSucceededOf(enrollment.id);
-      if (payment) await refundPayment(tx, this.provider, payment, cmd.actor, now);
+      if (payment) {
+        await checkRefundPolicy(tx, this.refundPolicy, cmd.caller, enrollment, now);
+        await refundPayment(tx, this.provider, payment, cmd.actor, now);
+      }
       markCancelled(tx, enrollment, cmd.actor, now);
       return enrollment;
     });
