@@ -26,6 +26,7 @@ import { localPaymentProvider } from './billing/local-payment-provider.js';
 import { paymentHandlers } from './billing/payment.handler.js';
 import { PaymentService } from './billing/payment.service.js';
 import type { PaymentProvider } from './billing/payment-provider.js';
+import { PaymentReconciler } from './billing/payment-reconciler.js';
 import { Cache } from './cache/cache.js';
 import { catalogHandlers } from './catalog/catalog.handler.js';
 import { CatalogItemCache } from './catalog/catalog-item.cache.js';
@@ -94,6 +95,8 @@ export interface App {
    */
   readonly analytics: { readonly recorder: EventRecorder; readonly rollups: RollupJob };
   readonly sessions: SessionStore;
+  /** Settles payment attempts left open (periodic, every PAYMENT_RECONCILE_INTERVAL_MS). */
+  readonly payments: { readonly reconciler: PaymentReconciler };
   /** Health NOT_SERVING, drain calls (bounded), stop metrics, close stores. */
   shutdown(): Promise<void>;
 }
@@ -176,11 +179,19 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     paymentProvider,
     pageTokens,
     progressCache,
-    enrollmentAnalytics(recorder),
+    log,
     refundPolicy,
+    enrollmentAnalytics(recorder),
   );
   const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens, progressCache, refundPolicy);
   const audit = new AuditService(stores.pg.em, pageTokens);
+  const reconciler = new PaymentReconciler(
+    stores.pg.em,
+    paymentProvider,
+    { intervalMs: config.paymentReconcileIntervalMs, afterMs: config.paymentReconcileAfterMs },
+    log,
+    registry,
+  );
   const rollups = new RollupJob(
     stores.mongo.em,
     {
@@ -237,6 +248,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     await health.start();
     storageStats.start(config.storageStatsIntervalMs);
     rollups.start();
+    reconciler.start();
     log.info({ grpcPort, metricsPort, health: health.status }, 'campus-data serving');
     return {
       grpcPort,
@@ -248,10 +260,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       log,
       analytics: { recorder, rollups },
       sessions,
+      payments: { reconciler },
       shutdown: async () => {
         health.enterShutdown();
         const how = await shutdown(server, config.shutdownGraceMs);
         await rollups.stop();
+        await reconciler.stop();
         await recorder.drain();
         sessions.close();
         await new Promise((resolve) => metricsServer?.close(resolve));
