@@ -1,14 +1,12 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { rawQuery } from '../db/raw-query.js';
-import { PeriodicJob } from '../jobs/periodic-job.js';
 import type { Logger } from '../logger.js';
+import { BacklogGauges } from '../metrics/backlog-gauges.js';
 import { type Settlement, settleAttempt } from './payment-attempts.js';
 import type { PaymentProvider } from './payment-provider.js';
 
 export interface PaymentReconcilerSettings {
-  /** Between runs; 0 means no periodic runs. */
-  readonly intervalMs: number;
   /** An attempt is settled only once this old, so that an Enroll still running keeps it. */
   readonly afterMs: number;
 }
@@ -26,9 +24,7 @@ const BATCH = 100;
  * once: each attempt is settled under its row lock, skipped by the others.
  */
 export class PaymentReconciler {
-  private readonly job: PeriodicJob;
-  private readonly open: Gauge;
-  private readonly oldest: Gauge;
+  private readonly backlog: BacklogGauges;
   private readonly settled: Counter<'outcome'>;
 
   constructor(
@@ -38,31 +34,24 @@ export class PaymentReconciler {
     private readonly log: Logger,
     registry: Registry,
   ) {
-    this.job = new PeriodicJob('payment reconciliation', settings.intervalMs, () => this.run(), log);
-    this.open = new Gauge({
-      name: 'payment_attempts_open',
-      help: 'Payment attempts not yet settled (completed, refunded or failed), as of the last reconciler run.',
-      registers: [registry],
-    });
-    this.oldest = new Gauge({
-      name: 'payment_attempt_oldest_open_age_seconds',
-      help: 'Age of the oldest open payment attempt at the last reconciler run; 0 when none is open.',
-      registers: [registry],
-    });
+    this.backlog = new BacklogGauges(
+      registry,
+      {
+        name: 'payment_attempts_open',
+        help: 'Payment attempts not yet settled (completed, refunded or failed), as of the last reconciler run.',
+      },
+      {
+        name: 'payment_attempt_oldest_open_age_seconds',
+        help: 'Age of the oldest open payment attempt at the last reconciler run; 0 when none is open.',
+      },
+      `payment_attempts where status = 'open'`,
+    );
     this.settled = new Counter({
       name: 'payment_attempts_settled_total',
       help: 'Open payment attempts the reconciler settled, by outcome (completed, refunded, failed, error).',
       labelNames: ['outcome'],
       registers: [registry],
     });
-  }
-
-  start(): void {
-    this.job.start();
-  }
-
-  stop(): Promise<void> {
-    return this.job.stop();
   }
 
   /** One run: settles the open attempts older than `afterMs` at `now`, oldest first, then updates the gauges. */
@@ -86,13 +75,7 @@ export class PaymentReconciler {
         this.log.error({ err, paymentAttemptId: id }, 'payment attempt could not be settled; retried next run');
       }
     }
-    const [stats] = await rawQuery<{ n: number; oldest: Date | null }>(
-      em,
-      `select count(*)::int as n, min(create_time) as oldest from payment_attempts where status = 'open'`,
-      [],
-    );
-    this.open.set(stats?.n ?? 0);
-    this.oldest.set(stats?.oldest ? Math.max(0, (Date.now() - new Date(stats.oldest).getTime()) / 1000) : 0);
+    await this.backlog.measure(em);
     return outcomes;
   }
 }

@@ -14,13 +14,13 @@ import { aborted, alreadyExists, type DomainError, failedPrecondition, notFound 
 import { checkEtag } from '../errors/etag.js';
 import { claimRequest } from '../idempotency/idempotency.js';
 import type { Logger } from '../logger.js';
+import { recordOutboxEvent } from '../outbox/record-outbox-event.js';
 import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import { decodeTimeIdToken, type Page, timeIdPage } from '../pagination/time-id-keyset.js';
 import { FieldChecks } from '../validation/field-checks.js';
 import { type Enrollment, EnrollmentSchema } from './enrollment.entity.js';
 import type { EnrollmentOwner } from './enrollment.repository.js';
-import { type EnrollmentEvents, NO_ENROLLMENT_EVENTS } from './enrollment-events.js';
 import { LessonProgressSchema } from './lesson-progress.entity.js';
 import { markCancelled } from './mark-cancelled.js';
 import type { ProgressCache } from './progress.cache.js';
@@ -62,9 +62,10 @@ const CANCEL = 'campus.enrollment.v1.EnrollmentService/CancelEnrollment';
 
 /**
  * Use cases of enrollments and lesson progress. Knows nothing of gRPC; throws
- * DomainError. Every write is one method and one transaction; once it has
- * committed, the learner's cached progress is invalidated and what happened
- * is announced to `events` (analytics), never before.
+ * DomainError. Every write is one method and one transaction, and what it
+ * tells analytics (enrolled, lesson and course completed) is an outbox row
+ * of that same transaction (see OutboxRelay); once it has committed, the
+ * learner's cached progress is invalidated.
  */
 export class EnrollmentService {
   constructor(
@@ -76,7 +77,6 @@ export class EnrollmentService {
     private readonly progressCache: ProgressCache,
     private readonly log: Logger,
     private readonly refundPolicy: RefundPolicy = DEFAULT_REFUND_POLICY,
-    private readonly events: EnrollmentEvents = NO_ENROLLMENT_EVENTS,
   ) {}
 
   private get enrollments() {
@@ -111,15 +111,6 @@ export class EnrollmentService {
     if (attempt && !charge.asked) await failAttempt(this.em, attempt.id);
     // The learner's cached NOT_FOUND progress in the item is now wrong.
     await this.progressCache.invalidate(enrollment.user.id, enrollment.catalogItem.id);
-    // A replay returns the enrollment the first call made: announced then, not again.
-    if (enrollment.id === enrollmentId) {
-      this.events.enrolled({
-        userId: enrollment.user.id,
-        catalogItemId: enrollment.catalogItem.id,
-        enrollmentId: enrollment.id,
-        at: enrollment.enrolledAt,
-      });
-    }
     return enrollment;
   }
 
@@ -170,6 +161,14 @@ export class EnrollmentService {
       entityType: 'enrollment',
       entityId: enrollmentId,
       diff: { status: [null, 'active'], user_id: [null, cmd.userId], catalog_item_id: [null, cmd.catalogItemId] },
+    });
+    // Committed with the enrollment (a replay returned above: announced once).
+    recordOutboxEvent(tx, {
+      type: 'enrolled',
+      userId: enrollment.user.id,
+      catalogItemId: enrollment.catalogItem.id,
+      occurTime: now,
+      properties: { enrollmentId },
     });
     if (item.priceAmount > 0n) {
       // The price read before the transaction is the one the attempt was recorded with.
@@ -348,7 +347,7 @@ export class EnrollmentService {
   async recordLessonCompletion(cmd: RecordLessonCompletion): Promise<Progress> {
     new FieldChecks().uuid(cmd.userId, 'user_id').uuid(cmd.lessonId, 'lesson_id').throwIfAny();
     const now = new Date();
-    const { progress, inserted, completedNow } = await transactional(this.em, async (tx) => {
+    const { progress } = await transactional(this.em, async (tx) => {
       const enrollments = tx.getRepository(EnrollmentSchema);
       const enrollment = await enrollments.lockForLesson(cmd.userId, cmd.lessonId);
       if (!enrollment) {
@@ -362,8 +361,11 @@ export class EnrollmentService {
       if (enrollment.status === 'cancelled') throw enrollmentCancelled(`enrollments/${enrollment.id}`);
       const recorded = await tx.getRepository(LessonProgressSchema).recordCompletion(enrollment, cmd.userId, cmd.lessonId, now);
       const { progress, inserted } = recorded;
+      const about = { userId: progress.userId, catalogItemId: progress.catalogItemId, occurTime: now };
+      // A lesson completed again records nothing.
+      if (inserted) recordOutboxEvent(tx, { ...about, type: 'lesson_completed', lessonId: cmd.lessonId.toLowerCase() });
       const allDone = progress.totalLessons > 0 && progress.completedLessonIds.length >= progress.totalLessons;
-      if (enrollment.status !== 'active' || !allDone) return { progress, inserted, completedNow: false };
+      if (enrollment.status !== 'active' || !allDone) return { progress };
       await enrollments.markCompleted(enrollment.id, now);
       recordAudit(tx, {
         actor: cmd.actor,
@@ -372,12 +374,10 @@ export class EnrollmentService {
         entityId: enrollment.id,
         diff: { status: ['active', 'completed'], completed_at: [null, now.toISOString()] },
       });
-      return { progress: { ...progress, enrollmentStatus: 'completed' as const }, inserted, completedNow: true };
+      recordOutboxEvent(tx, { ...about, type: 'course_completed', properties: { enrollmentId: progress.enrollmentId } });
+      return { progress: { ...progress, enrollmentStatus: 'completed' as const } };
     });
     await this.progressCache.invalidate(progress.userId, progress.catalogItemId);
-    const about = { userId: progress.userId, catalogItemId: progress.catalogItemId, at: now };
-    if (inserted) this.events.lessonCompleted({ ...about, lessonId: cmd.lessonId.toLowerCase() });
-    if (completedNow) this.events.courseCompleted({ ...about, enrollmentId: progress.enrollmentId });
     return progress;
   }
 
