@@ -181,7 +181,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens, progressCache, refundPolicy);
   const audit = new AuditService(stores.pg.em, pageTokens);
   const reconciler = new PaymentReconciler(stores.pg.em, paymentProvider, { afterMs: config.paymentReconcileAfterMs }, log, registry);
-  const outboxRelay = new OutboxRelay(stores.pg.em, ingest, log, registry);
+  const outboxRelay = new OutboxRelay(stores.pg.em, stores.mongo.em, ingest, log, registry);
   // Settle money left open and relay the outbox, each on its own schedule.
   const moneyAndEventJobs = [
     new PeriodicJob('payment reconciliation', config.paymentReconcileIntervalMs, () => reconciler.run(), log),
@@ -196,16 +196,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     },
     log,
   );
-  const forum = new ForumService(stores.mongo.em, postgresForumAccess(stores.pg.em), pageTokens, (post) =>
-    recorder.record({
-      type: 'post_created',
-      userId: post.authorId,
-      catalogItemId: post.catalogItemId,
-      lessonId: '',
-      occurTime: post.createTime,
-      properties: { threadId: post.threadId, postId: post.id },
-    }),
-  );
+  const forum = new ForumService(stores.mongo.em, postgresForumAccess(stores.pg.em), pageTokens);
   const analytics = new AnalyticsService(stores.mongo.em, ingest, rollups);
   const services: [ServiceDefinition, object][] = [
     [UserServiceService, userHandlers(unary, users)],

@@ -50,9 +50,6 @@ export interface DeletePost {
   readonly actorId: string;
 }
 
-/** Told after a post is written; must not throw (see EventRecorder). */
-export type PostWritten = (post: Post) => void;
-
 type Updatable = 'body' | 'attributes';
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 
@@ -67,7 +64,6 @@ export class ForumService {
     private readonly em: EntityManager,
     private readonly access: ForumAccess,
     private readonly tokens: PageTokens,
-    private readonly postWritten: PostWritten = () => undefined,
   ) {}
 
   private get threads() {
@@ -94,7 +90,7 @@ export class ForumService {
     const now = new Date();
     const threadId = new ObjectId();
     const postId = new ObjectId();
-    const opening = await this.em.transactional(async (tx) => {
+    await this.em.transactional(async (tx) => {
       tx.create(ThreadSchema, {
         _id: threadId,
         id: threadId.toHexString(),
@@ -106,9 +102,8 @@ export class ForumService {
         lastActivityAt: now,
         createTime: now,
       });
-      return tx.create(PostSchema, newPost(postId, threadId.toHexString(), input.catalogItemId, input.authorId, input.body, {}, null, now));
+      tx.create(PostSchema, newPost(postId, threadId.toHexString(), input.catalogItemId, input.authorId, input.body, {}, null, now));
     });
-    this.postWritten(opening);
     const thread = await this.threads.findById(threadId.toHexString());
     if (!thread) throw new Error('thread vanished right after it was written');
     return thread;
@@ -168,7 +163,6 @@ export class ForumService {
     await this.em.flush();
     // No transaction: the count is one atomic $inc/$max on the thread after the insert.
     await this.threads.postAdded(thread.id, now);
-    this.postWritten(post);
     return post;
   }
 
@@ -262,6 +256,7 @@ function newPost(
     updateTime: now,
     deleteTime: null,
     deletedBy: null,
+    analyticsPendingSince: now,
   };
 }
 

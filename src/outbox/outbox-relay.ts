@@ -1,8 +1,11 @@
 import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager as MongoEntityManager } from '@mikro-orm/mongodb';
 import { Counter, type Registry } from 'prom-client';
 import { EVENT_TYPES, type EventType } from '../analytics/event.entity.js';
-import type { EventIngest } from '../analytics/event-ingest.js';
+import type { EventIngest, EventRejection } from '../analytics/event-ingest.js';
+import { mongoTimeLimit } from '../db/mongo-time-limit.js';
 import { rawQuery } from '../db/raw-query.js';
+import { PostSchema } from '../forum/post.entity.js';
 import type { Logger } from '../logger.js';
 import { BacklogGauges } from '../metrics/backlog-gauges.js';
 
@@ -35,6 +38,8 @@ export class OutboxRelay {
 
   constructor(
     private readonly em: EntityManager,
+    /** MongoDB, where the forum keeps its outbox in the posts themselves. */
+    private readonly mongo: MongoEntityManager,
     private readonly ingest: EventIngest,
     private readonly log: Logger,
     registry: Registry,
@@ -65,10 +70,64 @@ export class OutboxRelay {
         relayed += n;
         if (n < BATCH) break;
       }
+      for (;;) {
+        const n = await this.relayPosts();
+        relayed += n;
+        if (n < BATCH) break;
+      }
     } finally {
       await this.backlog.measure(this.em).catch((err: unknown) => this.log.warn({ err }, 'outbox gauges not updated'));
     }
     return { relayed };
+  }
+
+  /**
+   * The forum's outbox: posts still marked `analyticsPendingSince` (set by
+   * the insert of the post itself) become `post_created` events, upserted on
+   * the post id, and are then unmarked. A crash between the two writes the
+   * event again onto the same document: stored once.
+   */
+  private async relayPosts(): Promise<number> {
+    const posts = this.mongo.fork().getCollection(PostSchema);
+    const pending = await posts
+      .find({ analyticsPendingSince: { $gt: new Date(0) } }, { sort: { analyticsPendingSince: 1 }, limit: BATCH, ...mongoTimeLimit() })
+      .toArray();
+    if (pending.length === 0) return 0;
+    const { acceptedCount, rejections } = await this.ingest.record(
+      pending.map((post) => ({
+        eventId: post._id.toHexString(),
+        type: 'post_created' as const,
+        userId: post.authorId,
+        catalogItemId: post.catalogItemId,
+        lessonId: '',
+        occurTime: post.createTime,
+        properties: { threadId: post.threadId, postId: post._id.toHexString() },
+      })),
+    );
+    return this.settle(pending, acceptedCount, rejections, async (done) => {
+      await posts.updateMany({ _id: { $in: done.map((p) => p._id) } }, { $unset: { analyticsPendingSince: '' } }, mongoTimeLimit());
+    });
+  }
+
+  /** Counts a relayed batch and removes from its outbox every event not to be retried (all but failed writes). */
+  private async settle<T>(
+    batch: readonly T[],
+    acceptedCount: number,
+    rejections: readonly EventRejection[],
+    remove: (done: T[]) => Promise<unknown>,
+  ): Promise<number> {
+    const retry = new Set(rejections.filter((r) => r.reason === 'WRITE_FAILED').map((r) => r.index));
+    const done = batch.filter((_item, index) => !retry.has(index));
+    if (done.length > 0) await remove(done);
+    const rejected = rejections.length - retry.size;
+    this.relayed.inc({ outcome: 'recorded' }, acceptedCount);
+    if (rejected > 0) {
+      this.relayed.inc({ outcome: 'rejected' }, rejected);
+      this.log.warn({ rejections: rejections.slice(0, 5), count: rejected }, 'outbox events rejected by analytics');
+    }
+    // Left in the outbox for the next run.
+    if (retry.size > 0) this.log.warn({ count: retry.size }, 'outbox events not written to analytics; retried next run');
+    return done.length;
   }
 
   private async relayBatch(): Promise<number> {
@@ -91,18 +150,13 @@ export class OutboxRelay {
           properties: row.properties,
         })),
       );
-      const retry = new Set(rejections.filter((r) => r.reason === 'WRITE_FAILED').map((r) => r.index));
-      const done = rows.filter((_row, index) => !retry.has(index)).map((row) => row.id);
-      if (done.length > 0) await rawQuery(tx, `delete from outbox_events where id in (${done.map(() => '?').join(', ')})`, done);
-      const rejected = rejections.length - retry.size;
-      this.relayed.inc({ outcome: 'recorded' }, acceptedCount);
-      if (rejected > 0) {
-        this.relayed.inc({ outcome: 'rejected' }, rejected);
-        this.log.warn({ rejections: rejections.slice(0, 5), count: rejected }, 'outbox events rejected by analytics');
-      }
-      // Left in the outbox for the next run.
-      if (retry.size > 0) this.log.warn({ count: retry.size }, 'outbox events not written to analytics; retried next run');
-      return done.length;
+      return this.settle(rows, acceptedCount, rejections, (done) =>
+        rawQuery(
+          tx,
+          `delete from outbox_events where id in (${done.map(() => '?').join(', ')})`,
+          done.map((row) => row.id),
+        ),
+      );
     });
   }
 }

@@ -29,6 +29,13 @@ const QUERIES: QueryShape[] = [
   { collection: 'forum_posts', name: 'post by id', equals: ['_id'] },
   {
     collection: 'forum_posts',
+    name: 'outbox relay of posts',
+    equals: [],
+    range: 'analyticsPendingSince',
+    sort: [['analyticsPendingSince', 1]],
+  },
+  {
+    collection: 'forum_posts',
     name: 'ListPosts',
     equals: ['threadId'],
     sort: [

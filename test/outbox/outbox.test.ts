@@ -1,8 +1,9 @@
-import { MongoClient } from 'mongodb';
+import { MongoClient, ObjectId } from 'mongodb';
 import type pg from 'pg';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/enrollment.js';
+import { ForumServiceClient } from '../../generated/campus/forum/v1/forum.js';
 import { postgresEventContext } from '../../src/analytics/event-context.js';
 import { EventIngest } from '../../src/analytics/event-ingest.js';
 import { OutboxRelay } from '../../src/outbox/outbox-relay.js';
@@ -45,6 +46,7 @@ function freshRelay(ingest?: EventIngest) {
   const registry = new Registry();
   const relay = new OutboxRelay(
     postgres.em,
+    mongoStore.em,
     ingest ?? new EventIngest(mongoStore.em, postgresEventContext(postgres.em), 180),
     server.app.log,
     registry,
@@ -118,5 +120,33 @@ describe('outbox', () => {
 
     await freshRelay().relay.run();
     expect((await db.query('select 1 from outbox_events where id = $1', [outbox[0]?.id])).rows).toEqual([]);
+  });
+
+  it('when a post is written, then its pending event is in the post itself and the relay writes it once, also after a crash before unmarking', async () => {
+    const forum = connect(ForumServiceClient, server.port);
+    try {
+      const item = await insertCatalogItem(db, { lessons: 1 });
+      const thread = await call(forum.createThread, forum, {
+        catalogItemId: item.id,
+        authorId: server.admin.id,
+        title: 'Keys?',
+        body: 'Which?',
+      });
+      const posts = mongo.db(server.config.mongoDbName).collection('forum_posts');
+      const opening = await posts.findOne({ _id: new ObjectId(thread.openingPostId) });
+      expect(opening?.analyticsPendingSince).toBeInstanceOf(Date);
+      expect(await events().countDocuments({ catalogItemId: item.id })).toBe(0);
+
+      await freshRelay().relay.run();
+      expect((await posts.findOne({ _id: new ObjectId(thread.openingPostId) }))?.analyticsPendingSince).toBeUndefined();
+      // The unmarking never happened: the post is pending again.
+      await posts.updateOne({ _id: new ObjectId(thread.openingPostId) }, { $set: { analyticsPendingSince: new Date() } });
+      await freshRelay().relay.run();
+
+      const written = await events().find({ catalogItemId: item.id }).toArray();
+      expect(written.map((e) => [e.type, e.eventId, e.properties?.threadId])).toEqual([['post_created', thread.openingPostId, thread.id]]);
+    } finally {
+      forum.close();
+    }
   });
 });
