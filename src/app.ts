@@ -91,8 +91,9 @@ export interface App {
   readonly registry: Registry;
   readonly log: Logger;
   /**
-   * Analytics other use cases feed: `recorder.record(...)` after their commit
-   * (fire-and-forget); `rollups` is the periodic daily-rollup job.
+   * `recorder.record(...)`: best-effort analytics for what follows no stored
+   * fact (events that follow one go through the outbox, see `outbox`);
+   * `rollups` is the periodic daily-rollup job.
    */
   readonly analytics: { readonly recorder: EventRecorder; readonly rollups: RollupJob };
   readonly sessions: SessionStore;
