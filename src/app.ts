@@ -26,6 +26,7 @@ import { localPaymentProvider } from './billing/local-payment-provider.js';
 import { paymentHandlers } from './billing/payment.handler.js';
 import { PaymentService } from './billing/payment.service.js';
 import type { PaymentProvider } from './billing/payment-provider.js';
+import { PaymentReconciler } from './billing/payment-reconciler.js';
 import { Cache } from './cache/cache.js';
 import { catalogHandlers } from './catalog/catalog.handler.js';
 import { CatalogItemCache } from './catalog/catalog-item.cache.js';
@@ -37,7 +38,6 @@ import { fieldCryptoOf } from './crypto/field-crypto.js';
 import { runInRequestScope } from './db/request-scope.js';
 import { enrollmentHandlers } from './enrollment/enrollment.handler.js';
 import { EnrollmentService } from './enrollment/enrollment.service.js';
-import type { EnrollmentEvents } from './enrollment/enrollment-events.js';
 import { ProgressCache } from './enrollment/progress.cache.js';
 import { forumHandlers } from './forum/forum.handler.js';
 import { ForumService } from './forum/forum.service.js';
@@ -50,6 +50,7 @@ import { SessionStore } from './identity/session-store.js';
 import { UserCache } from './identity/user.cache.js';
 import { userHandlers } from './identity/user.handler.js';
 import { UserService } from './identity/user.service.js';
+import { PeriodicJob } from './jobs/periodic-job.js';
 import { createLogger, type Logger } from './logger.js';
 import { authEvents } from './metrics/auth-metrics.js';
 import { CacheMetrics } from './metrics/cache-metrics.js';
@@ -60,6 +61,7 @@ import { instrumentMongo } from './metrics/mongo-instrumentation.js';
 import { instrumentPostgres } from './metrics/postgres-instrumentation.js';
 import { createRegistry } from './metrics/registry.js';
 import { mongoCollectionStats, postgresTableStats, StorageStats } from './metrics/storage-stats.js';
+import { OutboxRelay } from './outbox/outbox-relay.js';
 import { PageTokens } from './pagination/page-token.js';
 import { CallerLimits } from './server/caller-limits.js';
 import { bind, createGrpcServer, shutdown } from './server/grpc-server.js';
@@ -90,11 +92,16 @@ export interface App {
   readonly registry: Registry;
   readonly log: Logger;
   /**
-   * Analytics other use cases feed: `recorder.record(...)` after their commit
-   * (fire-and-forget); `rollups` is the periodic daily-rollup job.
+   * `recorder.record(...)`: best-effort analytics for what follows no stored
+   * fact (events that follow one go through the outbox, see `outbox`);
+   * `rollups` is the periodic daily-rollup job.
    */
   readonly analytics: { readonly recorder: EventRecorder; readonly rollups: RollupJob };
   readonly sessions: SessionStore;
+  /** Settles payment attempts left open (periodic, every PAYMENT_RECONCILE_INTERVAL_MS). */
+  readonly payments: { readonly reconciler: PaymentReconciler };
+  /** Relays outbox events to analytics (periodic, every OUTBOX_RELAY_INTERVAL_MS). */
+  readonly outbox: { readonly relay: OutboxRelay };
   /** Health NOT_SERVING, drain calls (bounded), stop metrics, close stores. */
   shutdown(): Promise<void>;
 }
@@ -178,9 +185,17 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const auth = new AuthService(stores.pg.em, passwords, sessions, throttle, log, countAuth);
   const catalogItems = new CatalogItemService(stores.pg.em, pageTokens, itemCache, lessonsCache);
   const lessons = new LessonService(stores.pg.em, pageTokens, { items: itemCache, lessons: lessonsCache, progress: progressCache });
-  const enrollments = new EnrollmentService(stores.pg.em, paymentProvider, pageTokens, progressCache, enrollmentAnalytics(recorder));
-  const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens, progressCache);
+  const refundPolicy = { windowDays: config.refundWindowDays, maxCompletionPercent: config.refundMaxCompletionPercent };
+  const enrollments = new EnrollmentService(stores.pg.em, paymentProvider, pageTokens, progressCache, log, refundPolicy);
+  const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens, progressCache, refundPolicy);
   const audit = new AuditService(stores.pg.em, pageTokens);
+  const reconciler = new PaymentReconciler(stores.pg.em, paymentProvider, { afterMs: config.paymentReconcileAfterMs }, log, registry);
+  const outboxRelay = new OutboxRelay(stores.pg.em, stores.mongo.em, ingest, log, registry);
+  // Settle money left open and relay the outbox, each on its own schedule.
+  const moneyAndEventJobs = [
+    new PeriodicJob('payment reconciliation', config.paymentReconcileIntervalMs, () => reconciler.run(), log),
+    new PeriodicJob('outbox relay', config.outboxRelayIntervalMs, () => outboxRelay.run(), log),
+  ];
   const rollups = new RollupJob(
     stores.mongo.em,
     {
@@ -190,16 +205,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     },
     log,
   );
-  const forum = new ForumService(stores.mongo.em, postgresForumAccess(stores.pg.em), pageTokens, (post) =>
-    recorder.record({
-      type: 'post_created',
-      userId: post.authorId,
-      catalogItemId: post.catalogItemId,
-      lessonId: '',
-      occurTime: post.createTime,
-      properties: { threadId: post.threadId, postId: post.id },
-    }),
-  );
+  const forum = new ForumService(stores.mongo.em, postgresForumAccess(stores.pg.em), pageTokens);
   const analytics = new AnalyticsService(stores.mongo.em, ingest, rollups);
   const services: [ServiceDefinition, object][] = [
     [UserServiceService, userHandlers(unary, users)],
@@ -238,6 +244,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     await reads.start(health);
     storageStats.start(config.storageStatsIntervalMs);
     rollups.start();
+    for (const job of moneyAndEventJobs) job.start();
     log.info({ grpcPort, metricsPort, health: health.status }, 'campus-data serving');
     return {
       grpcPort,
@@ -249,10 +256,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       log,
       analytics: { recorder, rollups },
       sessions,
+      payments: { reconciler },
+      outbox: { relay: outboxRelay },
       shutdown: async () => {
         health.enterShutdown();
         const how = await shutdown(server, config.shutdownGraceMs);
         await rollups.stop();
+        await Promise.all(moneyAndEventJobs.map((job) => job.stop()));
         await recorder.drain();
         sessions.close();
         reads.close();
@@ -275,38 +285,6 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     if (!overrides.stores) await stores.close();
     throw err;
   }
-}
-
-/** Enrollments and lesson completions as analytics events, queued after their commit (never awaited). */
-function enrollmentAnalytics(recorder: EventRecorder): EnrollmentEvents {
-  return {
-    enrolled: (e) =>
-      recorder.record({
-        type: 'enrolled',
-        userId: e.userId,
-        catalogItemId: e.catalogItemId,
-        lessonId: '',
-        occurTime: e.at,
-        properties: { enrollmentId: e.enrollmentId },
-      }),
-    lessonCompleted: (e) =>
-      recorder.record({
-        type: 'lesson_completed',
-        userId: e.userId,
-        catalogItemId: e.catalogItemId,
-        lessonId: e.lessonId,
-        occurTime: e.at,
-      }),
-    courseCompleted: (e) =>
-      recorder.record({
-        type: 'course_completed',
-        userId: e.userId,
-        catalogItemId: e.catalogItemId,
-        lessonId: '',
-        occurTime: e.at,
-        properties: { enrollmentId: e.enrollmentId },
-      }),
-  };
 }
 
 /** `campus.identity.v1.UserService` from a generated service definition. */

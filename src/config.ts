@@ -86,6 +86,15 @@ export interface Config {
   readonly fieldKeys: FieldKeys | undefined;
   /** NODE_ENV=production: no development fallbacks for secrets. */
   readonly production: boolean;
+  /** When a learner may give a paid enrollment back themselves (see src/billing/refund-policy.ts). */
+  readonly refundWindowDays: number;
+  readonly refundMaxCompletionPercent: number;
+  /** How often open payment attempts are settled; 0 turns the job off. */
+  readonly paymentReconcileIntervalMs: number;
+  /** An open attempt is settled by the job only once this old (longer than an Enroll may take). */
+  readonly paymentReconcileAfterMs: number;
+  /** How often the outbox is relayed to analytics; 0 turns the relay off. */
+  readonly outboxRelayIntervalMs: number;
 }
 
 /** A Redis Cluster: where to find it, and how its announced addresses are reached. */
@@ -184,6 +193,22 @@ export function loadConfig(env: Env = process.env): Config {
     maxConcurrentCallsPerCaller: read.int('MAX_CONCURRENT_CALLS_PER_CALLER', 64, 1, 1_000_000),
     tls: tlsFiles(read),
     ...fieldKeys(read),
+    ...moneyAndEvents(read),
+  };
+}
+
+function moneyAndEvents(
+  read: EnvReader,
+): Pick<
+  Config,
+  'refundWindowDays' | 'refundMaxCompletionPercent' | 'paymentReconcileIntervalMs' | 'paymentReconcileAfterMs' | 'outboxRelayIntervalMs'
+> {
+  return {
+    refundWindowDays: read.int('REFUND_WINDOW_DAYS', 14, 0, 3650),
+    refundMaxCompletionPercent: read.int('REFUND_MAX_COMPLETION_PERCENT', 30, 0, 100),
+    paymentReconcileIntervalMs: read.int('PAYMENT_RECONCILE_INTERVAL_MS', 60_000, 0, 86_400_000),
+    paymentReconcileAfterMs: read.int('PAYMENT_RECONCILE_AFTER_MS', 120_000, 1_000, 86_400_000),
+    outboxRelayIntervalMs: read.int('OUTBOX_RELAY_INTERVAL_MS', 1_000, 0, 3_600_000),
   };
 }
 

@@ -17,6 +17,8 @@ export interface EventInput {
   readonly lessonId: string;
   readonly occurTime: Date | undefined;
   readonly properties: Record<string, unknown>;
+  /** Set by the outbox relay: an event with this id is stored once, however often it is recorded. */
+  readonly eventId?: string;
 }
 
 /** Why the event at `index` of a batch was not recorded. */
@@ -100,6 +102,7 @@ export class EventIngest {
           properties: event.properties,
           catalogItemTitle: title,
           userRole: role,
+          eventId: event.eventId ?? null,
         },
       });
     }
@@ -107,10 +110,7 @@ export class EventIngest {
     let failed: EventRejection[] = [];
     if (docs.length > 0) {
       try {
-        await this.em.getCollection(AnalyticsEventSchema).insertMany(
-          docs.map((d) => d.doc as AnalyticsEvent),
-          { ordered: false, ...mongoTimeLimit() },
-        );
+        await this.write(docs.map((d) => d.doc as AnalyticsEvent));
       } catch (err) {
         if (!(err instanceof MongoBulkWriteError)) throw err;
         // Unordered: every document without a write error was inserted.
@@ -126,6 +126,23 @@ export class EventIngest {
     rejections.push(...failed);
     rejections.sort((a, b) => a.index - b.index);
     return { acceptedCount: docs.length - failed.length, rejections };
+  }
+
+  /** One unordered write: inserts, except events with an id, which are upserted on it (stored once). */
+  private async write(docs: AnalyticsEvent[]): Promise<void> {
+    const collection = this.em.getCollection(AnalyticsEventSchema);
+    if (docs.every((doc) => !doc.eventId)) {
+      await collection.insertMany(docs, { ordered: false, ...mongoTimeLimit() });
+      return;
+    }
+    await collection.bulkWrite(
+      docs.map((doc) =>
+        doc.eventId
+          ? { updateOne: { filter: { eventId: doc.eventId }, update: { $setOnInsert: doc }, upsert: true } }
+          : { insertOne: { document: doc } },
+      ),
+      { ordered: false, ...mongoTimeLimit() },
+    );
   }
 }
 

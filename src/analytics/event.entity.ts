@@ -28,6 +28,11 @@ export const AnalyticsEventSchema = defineEntity({
     properties: p.json<Record<string, unknown>>(),
     catalogItemTitle: p.string(),
     userRole: p.string(),
+    /**
+     * Set on events relayed from the outbox (the outbox row's id): a relay
+     * repeated after a crash upserts on it, so the event is stored once.
+     */
+    eventId: p.string().nullable(),
   },
   indexes: [
     // Rollup of whole days: { occurTime range }.
@@ -37,6 +42,12 @@ export const AnalyticsEventSchema = defineEntity({
     // Days touched since the last rollup run: { receiveTime range }.
     { name: 'analytics_events_receive_time_idx', properties: ['receiveTime'] },
     // Retention (real MongoDB only; the in-process stand-in never expires anything).
+    // Relay upserts on the outbox id; unique where set (real MongoDB; the stand-in relies on the upsert).
+    {
+      name: 'analytics_events_event_id_unique',
+      properties: ['eventId'],
+      options: { unique: true, partialFilterExpression: { eventId: { $type: 'string' } } },
+    },
     { name: 'analytics_events_expire_at_ttl', properties: ['expireAt'], options: { expireAfterSeconds: 0 } },
   ],
 });

@@ -6,6 +6,7 @@ import { EnrollmentServiceService } from '../../generated/campus/enrollment/v1/e
 import { ForumServiceService } from '../../generated/campus/forum/v1/forum.js';
 import { AuthServiceService } from '../../generated/campus/identity/v1/auth.js';
 import { Role, UserServiceService } from '../../generated/campus/identity/v1/user.js';
+import { updatesField } from '../validation/field-mask.js';
 import type { AccessLookups, ItemAccess } from './access-lookups.js';
 import { type Limit, type RuleTable, rule } from './access-rule.js';
 import type { Principal } from './principal.js';
@@ -90,7 +91,7 @@ export function authorizationRules(settings: RuleSettings): RuleTable {
       anonymous: 'none', student: 'none', instructor: ['teacher'], admin: 'all', service: 'all',
       before: { teacher: (p, req, l) => teaches(p, l.catalogItem(req.catalogItem?.id ?? '')) },
       limit: (p, req) =>
-        changesInstructor(req.updateMask) && !is(p, req.catalogItem?.instructorId)
+        changesInstructor(req.updateMask, req.catalogItem?.instructorId) && !is(p, req.catalogItem?.instructorId)
           ? { reason: 'ADMIN_REQUIRED', message: 'only an admin may give a catalog item to another instructor' }
           : undefined,
       note: 'instructors cannot hand their items to someone else',
@@ -256,13 +257,12 @@ function privilegedRole(role: Role | undefined): boolean {
   return role === Role.ROLE_INSTRUCTOR || role === Role.ROLE_ADMIN;
 }
 
-/** Whether an UpdateUser changes the role (see UserService.update for what an empty mask means). */
+/** Whether an UpdateUser changes the role (AIP-134, see fieldsToUpdate). */
 function changesRole(mask: readonly string[] | undefined, role: Role | undefined): boolean {
-  if (!mask || mask.length === 0) return role !== undefined && role !== Role.ROLE_UNSPECIFIED;
-  return mask.includes('role') || mask.includes('*');
+  return updatesField(mask, 'role', role !== undefined && role !== Role.ROLE_UNSPECIFIED);
 }
 
-/** Whether an UpdateCatalogItem sets instructor_id (an empty mask sets every field). */
-function changesInstructor(mask: readonly string[] | undefined): boolean {
-  return !mask || mask.length === 0 || mask.includes('*') || mask.includes('instructor_id');
+/** Whether an UpdateCatalogItem sets instructor_id (AIP-134, see fieldsToUpdate). */
+function changesInstructor(mask: readonly string[] | undefined, instructorId: string | undefined): boolean {
+  return updatesField(mask, 'instructor_id', (instructorId ?? '') !== '');
 }

@@ -17,7 +17,9 @@ export function paymentHandlers(unary: Unary, payments: PaymentService): Payment
       return { payments: page.items.map(toMessage), nextPageToken: page.nextPageToken };
     }),
     refundPayment: unary(async (req, ctx) =>
-      toMessage(await payments.refund({ id: req.id, etag: req.etag, requestId: req.requestId, actor: ctx.principal.id })),
+      toMessage(
+        await payments.refund({ id: req.id, etag: req.etag, requestId: req.requestId, actor: ctx.principal.id, caller: ctx.principal }),
+      ),
     ),
   };
 }

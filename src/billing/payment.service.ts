@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import type { Principal } from '../auth/principal.js';
 import { transactional } from '../db/transaction.js';
 import { EnrollmentSchema } from '../enrollment/enrollment.entity.js';
 import { markCancelled } from '../enrollment/mark-cancelled.js';
@@ -13,6 +14,7 @@ import { FieldChecks } from '../validation/field-checks.js';
 import { type Payment, PaymentSchema } from './payment.entity.js';
 import type { PaymentProvider } from './payment-provider.js';
 import { refundPayment } from './refund.js';
+import { checkRefundPolicy, DEFAULT_REFUND_POLICY, type RefundPolicy } from './refund-policy.js';
 
 export interface ListPayments {
   readonly userId: string;
@@ -27,6 +29,8 @@ export interface RefundPayment {
   readonly requestId: string;
   /** Who asks; recorded in the audit trail. */
   readonly actor: string;
+  /** Who asks: the refund policy binds learners, not admins or services. */
+  readonly caller: Principal;
 }
 
 const REFUND = 'campus.billing.v1.PaymentService/RefundPayment';
@@ -40,6 +44,7 @@ export class PaymentService {
     private readonly tokens: PageTokens,
     /** A refund cancels the enrollment, which the learner's progress shows. */
     private readonly progressCache: ProgressCache,
+    private readonly refundPolicy: RefundPolicy = DEFAULT_REFUND_POLICY,
   ) {}
 
   private get payments() {
@@ -64,7 +69,8 @@ export class PaymentService {
 
   /**
    * Refunds a SUCCEEDED payment in full and cancels the enrollment it paid
-   * for (a refund withdraws the access), in one transaction. Both rows are
+   * for (a refund withdraws the access), in one transaction, as the refund
+   * policy allows (see checkRefundPolicy). Both rows are
    * locked, enrollment first, so of concurrent refunds one succeeds and the
    * others find the payment REFUNDED. After the commit, the learner's cached
    * progress in the item is invalidated.
@@ -94,6 +100,7 @@ export class PaymentService {
         });
       }
       const now = new Date();
+      if (enrollment) await checkRefundPolicy(tx, this.refundPolicy, cmd.caller, enrollment, now);
       await refundPayment(tx, this.provider, payment, cmd.actor, now);
       if (enrollment && enrollment.status !== 'cancelled') {
         markCancelled(tx, enrollment, cmd.actor, now);

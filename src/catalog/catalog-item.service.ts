@@ -11,7 +11,7 @@ import { keysetPage, malformedPageToken, type Page } from '../pagination/keyset-
 import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import { FieldChecks } from '../validation/field-checks.js';
-import { maskedFields } from '../validation/field-mask.js';
+import { fieldsToUpdate } from '../validation/field-mask.js';
 import { checkMoney, type Money } from '../validation/money.js';
 import type { CatalogItemCache } from './catalog-item.cache.js';
 import { type CatalogItem, CatalogItemSchema } from './catalog-item.entity.js';
@@ -39,7 +39,7 @@ export interface UpdateCatalogItem {
   /** The etag the caller read; empty skips the check. */
   readonly etag: string;
   readonly fields: CatalogItemFields;
-  /** Proto field paths to change; empty means all updatable ones. */
+  /** Field paths to change (see fieldsToUpdate); empty means the fields set. */
   readonly updateMask: readonly string[] | undefined;
 }
 
@@ -176,7 +176,17 @@ export class CatalogItemService {
   async update(input: UpdateCatalogItem, actor: Principal): Promise<CatalogItem> {
     const checks = new FieldChecks();
     checks.uuid(input.id, 'catalog_item.id');
-    const mask = maskedFields(input.updateMask, UPDATABLE_CATALOG_ITEM_FIELDS, checks);
+    const { fields: given } = input;
+    const mask = fieldsToUpdate(
+      input.updateMask,
+      {
+        title: given.title !== '',
+        description: given.description !== '',
+        price: given.price !== undefined,
+        instructor_id: given.instructorId !== '',
+      } satisfies Record<UpdatableField, boolean>,
+      checks,
+    );
     checkFields(checks, input.fields, mask);
     checks.throwIfAny();
     const updated = await transactional(this.em, async (tx) => {

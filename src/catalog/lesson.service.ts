@@ -11,7 +11,7 @@ import { keysetPage, malformedPageToken, type Page } from '../pagination/keyset-
 import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import { FieldChecks } from '../validation/field-checks.js';
-import { maskedFields } from '../validation/field-mask.js';
+import { fieldsToUpdate } from '../validation/field-mask.js';
 import type { CatalogItemCache } from './catalog-item.cache.js';
 import { CatalogItemSchema } from './catalog-item.entity.js';
 import { mayViewCatalogItem } from './catalog-item-visibility.js';
@@ -33,7 +33,7 @@ export interface UpdateLesson {
   /** The etag the caller read; empty skips the check. */
   readonly etag: string;
   readonly fields: LessonFields;
-  /** Proto field paths to change; empty means all updatable ones. */
+  /** Field paths to change (see fieldsToUpdate); empty means the fields set. */
   readonly updateMask: readonly string[] | undefined;
 }
 
@@ -129,7 +129,8 @@ export class LessonService {
   /** Changes the masked fields; a stale etag fails with ABORTED before anything changes. */
   async update(input: UpdateLesson, actor: Principal): Promise<Lesson> {
     const checks = new FieldChecks().uuid(input.id, 'lesson.id');
-    const mask = maskedFields(input.updateMask, UPDATABLE_LESSON_FIELDS, checks);
+    const populated = { title: input.fields.title !== '', position: input.fields.position !== 0 } satisfies Record<UpdatableField, boolean>;
+    const mask = fieldsToUpdate(input.updateMask, populated, checks);
     checkFields(checks, input.fields, mask);
     checks.throwIfAny();
     const updated = await positionClash(input.fields.position, () =>

@@ -3,6 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
 import { AuditEntrySchema } from '../audit/audit-entry.entity.js';
 import { PaymentSchema } from '../billing/payment.entity.js';
+import { PaymentAttemptSchema } from '../billing/payment-attempt.entity.js';
 import { CatalogItemSchema } from '../catalog/catalog-item.entity.js';
 import { LessonSchema } from '../catalog/lesson.entity.js';
 import { type FieldCrypto, fieldCryptoExtension } from '../crypto/field-crypto.js';
@@ -11,6 +12,7 @@ import { LessonProgressSchema } from '../enrollment/lesson-progress.entity.js';
 import { IdempotencyRecordSchema } from '../idempotency/idempotency-record.entity.js';
 import { SessionSchema } from '../identity/session.entity.js';
 import { UserSchema } from '../identity/user.entity.js';
+import { OutboxEventSchema } from '../outbox/outbox-event.entity.js';
 import { migrations } from './migrations/index.js';
 import { replicaConnections } from './replicas/replica-connections.js';
 import { RoutedPostgreSqlDriver } from './replicas/routed-driver.js';
@@ -27,6 +29,8 @@ export const postgresEntities = [
   AuditEntrySchema,
   IdempotencyRecordSchema,
   SessionSchema,
+  PaymentAttemptSchema,
+  OutboxEventSchema,
 ];
 
 export interface PostgresSettings {

@@ -29,7 +29,9 @@ export function enrollmentHandlers(unary: Unary, enrollments: EnrollmentService)
       return { enrollments: page.items.map(toMessage), nextPageToken: page.nextPageToken };
     }),
     cancelEnrollment: unary(async (req, ctx) =>
-      toMessage(await enrollments.cancel({ id: req.id, etag: req.etag, requestId: req.requestId, actor: ctx.principal.id })),
+      toMessage(
+        await enrollments.cancel({ id: req.id, etag: req.etag, requestId: req.requestId, actor: ctx.principal.id, caller: ctx.principal }),
+      ),
     ),
     recordLessonCompletion: unary(async (req, ctx) =>
       toProgressMessage(await enrollments.recordLessonCompletion({ userId: req.userId, lessonId: req.lessonId, actor: ctx.principal.id })),

@@ -2,21 +2,25 @@ import type { EntityManager } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { v7 as uuidv7 } from 'uuid';
 import { recordAudit } from '../audit/audit-log.js';
+import type { Principal } from '../auth/principal.js';
 import { callProvider } from '../billing/call-provider.js';
 import { PaymentSchema } from '../billing/payment.entity.js';
+import { completeAttempt, failAttempt, openAttempt, settleAttempt } from '../billing/payment-attempts.js';
 import type { PaymentProvider } from '../billing/payment-provider.js';
 import { refundPayment } from '../billing/refund.js';
+import { checkRefundPolicy, DEFAULT_REFUND_POLICY, type RefundPolicy } from '../billing/refund-policy.js';
 import { transactional } from '../db/transaction.js';
-import { alreadyExists, type DomainError, failedPrecondition, notFound } from '../errors/domain-error.js';
+import { aborted, alreadyExists, type DomainError, failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
 import { claimRequest } from '../idempotency/idempotency.js';
+import type { Logger } from '../logger.js';
+import { recordOutboxEvent } from '../outbox/record-outbox-event.js';
 import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import { decodeTimeIdToken, type Page, timeIdPage } from '../pagination/time-id-keyset.js';
 import { FieldChecks } from '../validation/field-checks.js';
 import { type Enrollment, EnrollmentSchema } from './enrollment.entity.js';
 import type { EnrollmentOwner } from './enrollment.repository.js';
-import { type EnrollmentEvents, NO_ENROLLMENT_EVENTS } from './enrollment-events.js';
 import { LessonProgressSchema } from './lesson-progress.entity.js';
 import { markCancelled } from './mark-cancelled.js';
 import type { ProgressCache } from './progress.cache.js';
@@ -43,6 +47,8 @@ export interface CancelEnrollment {
   /** Optional; empty for none. */
   readonly requestId: string;
   readonly actor: string;
+  /** Who asks: the refund policy binds learners, not admins or services. */
+  readonly caller: Principal;
 }
 
 export interface RecordLessonCompletion {
@@ -56,9 +62,10 @@ const CANCEL = 'campus.enrollment.v1.EnrollmentService/CancelEnrollment';
 
 /**
  * Use cases of enrollments and lesson progress. Knows nothing of gRPC; throws
- * DomainError. Every write is one method and one transaction; once it has
- * committed, the learner's cached progress is invalidated and what happened
- * is announced to `events` (analytics), never before.
+ * DomainError. Every write is one method and one transaction, and what it
+ * tells analytics (enrolled, lesson and course completed) is an outbox row
+ * of that same transaction (see OutboxRelay); once it has committed, the
+ * learner's cached progress is invalidated.
  */
 export class EnrollmentService {
   constructor(
@@ -68,7 +75,8 @@ export class EnrollmentService {
     private readonly tokens: PageTokens,
     /** Where GetProgress reads, and what the writes invalidate. */
     private readonly progressCache: ProgressCache,
-    private readonly events: EnrollmentEvents = NO_ENROLLMENT_EVENTS,
+    private readonly log: Logger,
+    private readonly refundPolicy: RefundPolicy = DEFAULT_REFUND_POLICY,
   ) {}
 
   private get enrollments() {
@@ -80,103 +88,165 @@ export class EnrollmentService {
    * the enrollment, the payment and their audit entries commit together or
    * not at all. The enrollment row is written before the charge, so a
    * concurrent duplicate fails on the unique (user, item) index before it is
-   * charged; if anything fails after a charge went through, the charge is
-   * refunded before the error is returned.
+   * charged. Money is safe whatever fails when: the payment attempt is
+   * recorded and committed before the provider is asked (see openAttempt),
+   * the transaction that records the payment completes it, and when that
+   * transaction fails after the charge, the attempt is settled at once
+   * (refunded unless the payment did commit); one that cannot be settled
+   * now stays open for the PaymentReconciler.
    */
   async enroll(cmd: Enroll): Promise<Enrollment> {
     new FieldChecks().uuid(cmd.userId, 'user_id').uuid(cmd.catalogItemId, 'catalog_item_id').uuid(cmd.requestId, 'request_id').throwIfAny();
     const enrollmentId = uuidv7();
-    const enrollment = await transactional(this.em, async (tx) => {
-      const enrollments = tx.getRepository(EnrollmentSchema);
-      const { replayOf } = await claimRequest(tx, {
-        operation: ENROLL,
-        requestId: cmd.requestId,
-        request: { userId: cmd.userId, catalogItemId: cmd.catalogItemId },
-        resourceId: enrollmentId,
-      });
-      if (replayOf) return mustExist(await enrollments.findById(replayOf), replayOf);
-
-      const context = await enrollments.enrollContext(cmd.userId, cmd.catalogItemId);
-      if (!context.userExists) throw notFound('User', cmd.userId);
-      const item = context.item;
-      if (!item) throw notFound('CatalogItem', cmd.catalogItemId);
-      if (!item.published) {
-        throw failedPrecondition('ITEM_NOT_PUBLISHED', {
-          type: 'PUBLICATION',
-          subject: `catalog_items/${cmd.catalogItemId}`,
-          description: 'the catalog item is not published',
-        });
-      }
-      if (context.existing === 'cancelled') throw enrollmentCancelled(`users/${cmd.userId}/catalog_items/${cmd.catalogItemId}`);
-      if (context.existing) throw alreadyEnrolled();
-
-      const now = new Date();
-      const enrollment = tx.create(EnrollmentSchema, {
-        id: enrollmentId,
-        user: cmd.userId,
-        catalogItem: cmd.catalogItemId,
-        status: 'active',
-        enrolledAt: now,
-      });
-      await flushEnrollment(tx);
-      // Recorded after the enrollment's own insert, so that for a priced item
-      // both audit entries go to the database in one statement with the payment's flush.
-      recordAudit(tx, {
-        actor: cmd.actor,
-        action: 'enrollment.created',
-        entityType: 'enrollment',
-        entityId: enrollmentId,
-        diff: { status: [null, 'active'], user_id: [null, cmd.userId], catalog_item_id: [null, cmd.catalogItemId] },
-      });
-      if (item.priceAmount > 0n) await this.charge(tx, cmd, enrollment, item, now);
-      return enrollment;
-    });
+    const attempt = await this.openAttemptFor(cmd, enrollmentId);
+    const charge: ChargeState = { asked: false, declined: false, unknown: false };
+    let enrollment: Enrollment;
+    try {
+      enrollment = await transactional(this.em, (tx) => this.enrollIn(tx, cmd, enrollmentId, attempt, charge));
+    } catch (err) {
+      if (attempt) await this.settleAfterFailure(attempt.id, charge);
+      throw err;
+    }
+    // An attempt the transaction did not charge (a replay, a race): nothing was taken.
+    if (attempt && !charge.asked) await failAttempt(this.em, attempt.id);
     // The learner's cached NOT_FOUND progress in the item is now wrong.
     await this.progressCache.invalidate(enrollment.user.id, enrollment.catalogItem.id);
-    // A replay returns the enrollment the first call made: announced then, not again.
-    if (enrollment.id === enrollmentId) {
-      this.events.enrolled({
-        userId: enrollment.user.id,
-        catalogItemId: enrollment.catalogItem.id,
-        enrollmentId: enrollment.id,
-        at: enrollment.enrolledAt,
+    return enrollment;
+  }
+
+  private async enrollIn(
+    tx: EntityManager,
+    cmd: Enroll,
+    enrollmentId: string,
+    attempt: PaidAttempt | undefined,
+    charge: ChargeState,
+  ): Promise<Enrollment> {
+    const enrollments = tx.getRepository(EnrollmentSchema);
+    const { replayOf } = await claimRequest(tx, {
+      operation: ENROLL,
+      requestId: cmd.requestId,
+      request: { userId: cmd.userId, catalogItemId: cmd.catalogItemId },
+      resourceId: enrollmentId,
+    });
+    if (replayOf) return mustExist(await enrollments.findById(replayOf), replayOf);
+
+    const context = await enrollments.enrollContext(cmd.userId, cmd.catalogItemId);
+    if (!context.userExists) throw notFound('User', cmd.userId);
+    const item = context.item;
+    if (!item) throw notFound('CatalogItem', cmd.catalogItemId);
+    if (!item.published) {
+      throw failedPrecondition('ITEM_NOT_PUBLISHED', {
+        type: 'PUBLICATION',
+        subject: `catalog_items/${cmd.catalogItemId}`,
+        description: 'the catalog item is not published',
       });
+    }
+    if (context.existing === 'cancelled') throw enrollmentCancelled(`users/${cmd.userId}/catalog_items/${cmd.catalogItemId}`);
+    if (context.existing) throw alreadyEnrolled();
+
+    const now = new Date();
+    const enrollment = tx.create(EnrollmentSchema, {
+      id: enrollmentId,
+      user: cmd.userId,
+      catalogItem: cmd.catalogItemId,
+      status: 'active',
+      enrolledAt: now,
+    });
+    await flushEnrollment(tx);
+    // Recorded after the enrollment's own insert, so that for a priced item
+    // both audit entries go to the database in one statement with the payment's flush.
+    recordAudit(tx, {
+      actor: cmd.actor,
+      action: 'enrollment.created',
+      entityType: 'enrollment',
+      entityId: enrollmentId,
+      diff: { status: [null, 'active'], user_id: [null, cmd.userId], catalog_item_id: [null, cmd.catalogItemId] },
+    });
+    // Committed with the enrollment (a replay returned above: announced once).
+    recordOutboxEvent(tx, {
+      type: 'enrolled',
+      userId: enrollment.user.id,
+      catalogItemId: enrollment.catalogItem.id,
+      occurTime: now,
+      properties: { enrollmentId },
+    });
+    if (item.priceAmount > 0n) {
+      // The price read before the transaction is the one the attempt was recorded with.
+      if (!attempt || attempt.amount !== item.priceAmount || attempt.currency !== item.currency) throw priceChanged(cmd.catalogItemId);
+      await this.charge(tx, cmd, enrollment, attempt, charge, now);
     }
     return enrollment;
   }
 
-  /** Charges a priced enrollment and writes its payment; see `enroll`. */
+  /** Records the payment attempt of a priced enrollment, committed, before its transaction begins. */
+  private async openAttemptFor(cmd: Enroll, enrollmentId: string): Promise<PaidAttempt | undefined> {
+    const price = await this.enrollments.priceToCharge(cmd.catalogItemId, ENROLL, cmd.requestId);
+    if (!price) return undefined;
+    return openAttempt(this.em, {
+      // A retry of the same request (same request_id) is the same charge at the provider.
+      requestKey: `enroll:${cmd.requestId.toLowerCase()}`,
+      userId: cmd.userId.toLowerCase(),
+      enrollmentId,
+      amount: price.amountMinor,
+      currency: price.currencyCode,
+    });
+  }
+
+  /**
+   * After the enrollment's transaction failed: an attempt never charged (or
+   * declined) took no money; a charged one is settled now. One whose charge
+   * got no answer stays open: a retry of the request reuses its key (so the
+   * provider answers for the same charge), else the PaymentReconciler
+   * settles it. Never throws: what cannot be settled now stays open.
+   */
+  private async settleAfterFailure(attemptId: string, charge: ChargeState): Promise<void> {
+    if (charge.unknown) return;
+    try {
+      if (!charge.asked || charge.declined) await failAttempt(this.em, attemptId);
+      else await settleAttempt(this.em, this.provider, attemptId);
+    } catch (err) {
+      this.log.warn({ err, paymentAttemptId: attemptId }, 'payment attempt left open for the reconciler');
+    }
+  }
+
+  /** Charges a priced enrollment and writes its payment, completing its attempt; see `enroll`. */
   private async charge(
     tx: EntityManager,
     cmd: Enroll,
     enrollment: Enrollment,
-    item: { readonly priceAmount: bigint; readonly currency: string },
+    attempt: PaidAttempt,
+    state: ChargeState,
     now: Date,
   ): Promise<void> {
-    const paymentId = uuidv7();
+    const paymentId = attempt.id;
+    state.asked = true;
     const charged = await callProvider(() =>
       this.provider.charge({
         paymentId,
         userId: cmd.userId,
-        amount: item.priceAmount,
-        currency: item.currency,
-        // A retry of the same request (same request_id) is the same charge at the provider.
-        idempotencyKey: `enroll:${cmd.requestId}`,
+        amount: attempt.amount,
+        currency: attempt.currency,
+        idempotencyKey: attempt.idempotencyKey,
       }),
-    );
+    ).catch((err: unknown) => {
+      state.unknown = true;
+      throw err;
+    });
     if (charged.status !== 'succeeded') {
+      state.declined = true;
       throw failedPrecondition('PAYMENT_DECLINED', {
         type: 'PAYMENT',
         subject: `catalog_items/${cmd.catalogItemId}`,
         description: 'the payment provider declined the charge',
       });
     }
+    await completeAttempt(tx, paymentId, enrollment.id, now);
     tx.create(PaymentSchema, {
       id: paymentId,
       user: cmd.userId,
       enrollment,
-      amount: item.priceAmount,
-      currency: item.currency,
+      amount: attempt.amount,
+      currency: attempt.currency,
       status: 'succeeded',
       providerRef: charged.providerRef,
       createTime: now,
@@ -189,21 +259,11 @@ export class EnrollmentService {
       entityId: paymentId,
       diff: {
         status: [null, 'succeeded'],
-        amount: [null, item.priceAmount.toString()],
-        currency: [null, item.currency],
+        amount: [null, attempt.amount.toString()],
+        currency: [null, attempt.currency],
         enrollment_id: [null, enrollment.id],
       },
     });
-    try {
-      await tx.flush();
-    } catch (err) {
-      // The money was taken but will not be recorded: give it back.
-      const refund = { providerRef: charged.providerRef, amount: item.priceAmount, currency: item.currency };
-      await this.provider.refund({ ...refund, idempotencyKey: `refund:${paymentId}` }).catch((refundErr: unknown) => {
-        throw new AggregateError([err, refundErr], `payment ${paymentId} charged but not recorded, and its refund failed`);
-      });
-      throw err;
-    }
   }
 
   async get(id: string): Promise<Enrollment> {
@@ -238,7 +298,8 @@ export class EnrollmentService {
 
   /**
    * Cancels an ACTIVE enrollment and refunds its payment, if any, in one
-   * transaction. A second cancel is FAILED_PRECONDITION (the refund cannot
+   * transaction; a paid one only as the refund policy allows (see
+   * checkRefundPolicy). A second cancel is FAILED_PRECONDITION (the refund cannot
    * happen twice); the same request_id again returns the enrollment as the
    * first call left it.
    */
@@ -266,7 +327,10 @@ export class EnrollmentService {
       }
       const now = new Date();
       const payment = await tx.getRepository(PaymentSchema).lockSucceededOf(enrollment.id);
-      if (payment) await refundPayment(tx, this.provider, payment, cmd.actor, now);
+      if (payment) {
+        await checkRefundPolicy(tx, this.refundPolicy, cmd.caller, enrollment, now);
+        await refundPayment(tx, this.provider, payment, cmd.actor, now);
+      }
       markCancelled(tx, enrollment, cmd.actor, now);
       return enrollment;
     });
@@ -283,7 +347,7 @@ export class EnrollmentService {
   async recordLessonCompletion(cmd: RecordLessonCompletion): Promise<Progress> {
     new FieldChecks().uuid(cmd.userId, 'user_id').uuid(cmd.lessonId, 'lesson_id').throwIfAny();
     const now = new Date();
-    const { progress, inserted, completedNow } = await transactional(this.em, async (tx) => {
+    const { progress } = await transactional(this.em, async (tx) => {
       const enrollments = tx.getRepository(EnrollmentSchema);
       const enrollment = await enrollments.lockForLesson(cmd.userId, cmd.lessonId);
       if (!enrollment) {
@@ -297,8 +361,11 @@ export class EnrollmentService {
       if (enrollment.status === 'cancelled') throw enrollmentCancelled(`enrollments/${enrollment.id}`);
       const recorded = await tx.getRepository(LessonProgressSchema).recordCompletion(enrollment, cmd.userId, cmd.lessonId, now);
       const { progress, inserted } = recorded;
+      const about = { userId: progress.userId, catalogItemId: progress.catalogItemId, occurTime: now };
+      // A lesson completed again records nothing.
+      if (inserted) recordOutboxEvent(tx, { ...about, type: 'lesson_completed', lessonId: cmd.lessonId.toLowerCase() });
       const allDone = progress.totalLessons > 0 && progress.completedLessonIds.length >= progress.totalLessons;
-      if (enrollment.status !== 'active' || !allDone) return { progress, inserted, completedNow: false };
+      if (enrollment.status !== 'active' || !allDone) return { progress };
       await enrollments.markCompleted(enrollment.id, now);
       recordAudit(tx, {
         actor: cmd.actor,
@@ -307,12 +374,10 @@ export class EnrollmentService {
         entityId: enrollment.id,
         diff: { status: ['active', 'completed'], completed_at: [null, now.toISOString()] },
       });
-      return { progress: { ...progress, enrollmentStatus: 'completed' as const }, inserted, completedNow: true };
+      recordOutboxEvent(tx, { ...about, type: 'course_completed', properties: { enrollmentId: progress.enrollmentId } });
+      return { progress: { ...progress, enrollmentStatus: 'completed' as const } };
     });
     await this.progressCache.invalidate(progress.userId, progress.catalogItemId);
-    const about = { userId: progress.userId, catalogItemId: progress.catalogItemId, at: now };
-    if (inserted) this.events.lessonCompleted({ ...about, lessonId: cmd.lessonId.toLowerCase() });
-    if (completedNow) this.events.courseCompleted({ ...about, enrollmentId: progress.enrollmentId });
     return progress;
   }
 
@@ -323,6 +388,22 @@ export class EnrollmentService {
     if (!progress) throw notFound('Enrollment', `users/${userId}/catalog_items/${catalogItemId}`);
     return progress;
   }
+}
+
+/** How far the charge of one Enroll got, for settling its attempt when the transaction fails. */
+interface ChargeState {
+  /** The provider was asked: money may have been taken. */
+  asked: boolean;
+  /** The provider said no: no money was taken. */
+  declined: boolean;
+  /** The provider gave no answer: the outcome is unknown until the attempt's key is asked again. */
+  unknown: boolean;
+}
+
+type PaidAttempt = Awaited<ReturnType<typeof openAttempt>>;
+
+function priceChanged(catalogItemId: string): DomainError {
+  return aborted('PRICE_CHANGED', `the price of catalog item ${catalogItemId} changed while enrolling; retry with the same request_id`);
 }
 
 function mustExist(enrollment: Enrollment | null, id: string): Enrollment {

@@ -27,7 +27,7 @@ export function forumHandlers(unary: Unary, forum: ForumService): ForumServiceSe
           actorId: req.actorId,
           updateMask: req.updateMask,
           body: req.post?.body ?? '',
-          attributes: req.post?.attributes ?? {},
+          attributes: req.post?.attributes,
         }),
       ),
     ),

@@ -6,7 +6,7 @@ import { keysetPage, type Page } from '../pagination/keyset-page.js';
 import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import { FieldChecks } from '../validation/field-checks.js';
-import { maskedFields } from '../validation/field-mask.js';
+import { fieldsToUpdate } from '../validation/field-mask.js';
 import { checkFreeForm } from '../validation/free-form.js';
 import type { ForumAccess, ForumRole } from './forum-access.js';
 import { POST_SCHEMA_VERSION, type Post, PostSchema } from './post.entity.js';
@@ -37,10 +37,11 @@ export interface UpdatePost {
   readonly id: string;
   readonly etag: string;
   readonly actorId: string;
-  /** Field paths to change; empty means all updatable ones. */
+  /** Field paths to change (see fieldsToUpdate); empty means the fields set. */
   readonly updateMask: readonly string[] | undefined;
   readonly body: string;
-  readonly attributes: Record<string, unknown>;
+  /** Undefined when the request carries none. */
+  readonly attributes: Record<string, unknown> | undefined;
 }
 
 export interface DeletePost {
@@ -49,10 +50,7 @@ export interface DeletePost {
   readonly actorId: string;
 }
 
-/** Told after a post is written; must not throw (see EventRecorder). */
-export type PostWritten = (post: Post) => void;
-
-const UPDATABLE = ['body', 'attributes'] as const;
+type Updatable = 'body' | 'attributes';
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 
 /**
@@ -66,7 +64,6 @@ export class ForumService {
     private readonly em: EntityManager,
     private readonly access: ForumAccess,
     private readonly tokens: PageTokens,
-    private readonly postWritten: PostWritten = () => undefined,
   ) {}
 
   private get threads() {
@@ -93,7 +90,7 @@ export class ForumService {
     const now = new Date();
     const threadId = new ObjectId();
     const postId = new ObjectId();
-    const opening = await this.em.transactional(async (tx) => {
+    await this.em.transactional(async (tx) => {
       tx.create(ThreadSchema, {
         _id: threadId,
         id: threadId.toHexString(),
@@ -105,9 +102,8 @@ export class ForumService {
         lastActivityAt: now,
         createTime: now,
       });
-      return tx.create(PostSchema, newPost(postId, threadId.toHexString(), input.catalogItemId, input.authorId, input.body, {}, null, now));
+      tx.create(PostSchema, newPost(postId, threadId.toHexString(), input.catalogItemId, input.authorId, input.body, {}, null, now));
     });
-    this.postWritten(opening);
     const thread = await this.threads.findById(threadId.toHexString());
     if (!thread) throw new Error('thread vanished right after it was written');
     return thread;
@@ -167,7 +163,6 @@ export class ForumService {
     await this.em.flush();
     // No transaction: the count is one atomic $inc/$max on the thread after the insert.
     await this.threads.postAdded(thread.id, now);
-    this.postWritten(post);
     return post;
   }
 
@@ -184,9 +179,10 @@ export class ForumService {
 
   async updatePost(input: UpdatePost): Promise<Post> {
     const checks = new FieldChecks().check(...objectIdRule(input.id, 'post.id')).uuid(input.actorId, 'actor_id');
-    const fields = maskedFields(input.updateMask, UPDATABLE, checks);
+    const populated = { body: input.body !== '', attributes: input.attributes !== undefined } satisfies Record<Updatable, boolean>;
+    const fields = fieldsToUpdate(input.updateMask, populated, checks);
     if (fields.has('body')) checks.text(input.body, 'post.body', { max: BODY_MAX });
-    if (fields.has('attributes')) checkFreeForm(checks, input.attributes, 'post.attributes');
+    if (fields.has('attributes')) checkFreeForm(checks, input.attributes ?? {}, 'post.attributes');
     checks.throwIfAny();
 
     const post = await this.posts.findById(input.id);
@@ -202,7 +198,7 @@ export class ForumService {
       post,
       {
         body: fields.has('body') ? input.body.trim() : post.body,
-        attributes: fields.has('attributes') ? input.attributes : post.attributes,
+        attributes: fields.has('attributes') ? (input.attributes ?? {}) : post.attributes,
       },
       new Date(),
     );
@@ -260,6 +256,7 @@ function newPost(
     updateTime: now,
     deleteTime: null,
     deletedBy: null,
+    analyticsPendingSince: now,
   };
 }
 

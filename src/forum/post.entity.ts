@@ -31,11 +31,19 @@ export const PostSchema = defineEntity({
     /** Soft delete: the document stays, readers see a tombstone. */
     deleteTime: p.datetime().nullable(),
     deletedBy: p.string().nullable(),
+    /**
+     * The forum's outbox: set in the insert that writes the post (so the
+     * fact and its pending post_created event are one atomic document
+     * write), cleared by the OutboxRelay once the event is in analytics.
+     */
+    analyticsPendingSince: p.datetime().nullable(),
     version: p.integer().version(),
   },
   indexes: [
     // ListPosts: { threadId } sorted by (createTime, _id) ascending.
     { name: 'forum_posts_thread_create_time_idx', properties: ['threadId', 'createTime', '_id'] },
+    // Outbox relay: posts whose event is pending, oldest first (sparse: most posts have none).
+    { name: 'forum_posts_analytics_pending_idx', properties: ['analyticsPendingSince'], options: { sparse: true } },
   ],
 });
 

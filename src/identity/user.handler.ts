@@ -29,7 +29,7 @@ export function userHandlers(unary: Unary, users: UserService): UserServiceServe
         await users.update({
           id: req.user?.id ?? '',
           etag: req.user?.etag ?? '',
-          updateMask: req.updateMask ?? [],
+          updateMask: req.updateMask,
           name: req.user?.name ?? '',
           email: req.user?.email ?? '',
           role: roleInputFromProto(req.user?.role ?? Role.ROLE_UNSPECIFIED),

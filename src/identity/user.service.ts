@@ -9,7 +9,7 @@ import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import { decodeTimeIdToken, timeIdPage } from '../pagination/time-id-keyset.js';
 import { FieldChecks } from '../validation/field-checks.js';
-import { maskedFields } from '../validation/field-mask.js';
+import { fieldsToUpdate } from '../validation/field-mask.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { UserCache } from './user.cache.js';
 import { type User, type UserRole, UserSchema } from './user.entity.js';
@@ -33,7 +33,7 @@ export interface UpdateUser {
   /** The etag the caller read; empty skips the check. */
   readonly etag: string;
   /** Paths to change; empty means every updatable field that is set. */
-  readonly updateMask: readonly string[];
+  readonly updateMask: readonly string[] | undefined;
   readonly name: string;
   readonly email: string;
   readonly role: RoleInput;
@@ -191,10 +191,11 @@ export class UserService {
    */
   async update(input: UpdateUser): Promise<User> {
     const checks = new FieldChecks().uuid(input.id, 'user.id');
-    const fields =
-      input.updateMask.length > 0
-        ? maskedFields(input.updateMask, UPDATABLE_USER_FIELDS, checks)
-        : new Set(UPDATABLE_USER_FIELDS.filter((f) => isSet(input, f)));
+    const populated = { name: input.name !== '', email: input.email !== '', role: input.role !== null } satisfies Record<
+      UpdatableUserField,
+      boolean
+    >;
+    const fields = fieldsToUpdate(input.updateMask, populated, checks);
     if (fields.has('name')) checks.text(input.name, 'user.name', { max: 200 });
     if (fields.has('email')) checks.email(input.email, 'user.email');
     if (fields.has('role')) {
@@ -273,11 +274,6 @@ export class UserService {
  */
 export function erasedEmail(id: string): string {
   return `deleted+${id}@invalid`;
-}
-
-/** AIP-134: without a mask, a field counts when it is set to a non-default value. */
-function isSet(input: UpdateUser, field: UpdatableUserField): boolean {
-  return field === 'role' ? input.role !== null : input[field] !== '';
 }
 
 function emailTaken() {

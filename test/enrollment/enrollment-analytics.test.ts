@@ -9,7 +9,7 @@ import { call, connect } from '../support/grpc.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 // Enrollments and lesson completions reach analytics after their commit,
-// through the fire-and-forget recorder (batched, written within a second).
+// through the outbox their transaction wrote (relayed within a second).
 let server: TestServer;
 let enrollments: EnrollmentServiceClient;
 let analytics: AnalyticsServiceClient;
@@ -38,8 +38,8 @@ const eventsOf = (catalogItemId: string) =>
     .collection('analytics_events')
     .find({ catalogItemId }, { sort: { occurTime: 1, _id: 1 } })
     .toArray();
-/** What the recorder queued so far, written. */
-const written = () => server.app.analytics.recorder.drain();
+/** What the outbox holds so far, relayed. */
+const written = () => server.app.outbox.relay.run();
 
 describe('analytics of enrollments', () => {
   it('when a learner enrolls, then the answer does not wait for analytics, and the event is written soon after', async () => {
@@ -47,7 +47,7 @@ describe('analytics of enrollments', () => {
     const item = await insertCatalogItem(db, { lessons: 1 });
 
     await call(enrollments.enroll, enrollments, { userId, catalogItemId: item.id, requestId: newRequestId() });
-    // Batched for up to a second: not written yet when the caller has its answer.
+    // Relayed within about a second: not written yet when the caller has its answer.
     expect(await eventsOf(item.id)).toEqual([]);
 
     let events = await eventsOf(item.id);

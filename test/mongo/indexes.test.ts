@@ -29,6 +29,13 @@ const QUERIES: QueryShape[] = [
   { collection: 'forum_posts', name: 'post by id', equals: ['_id'] },
   {
     collection: 'forum_posts',
+    name: 'outbox relay of posts',
+    equals: [],
+    range: 'analyticsPendingSince',
+    sort: [['analyticsPendingSince', 1]],
+  },
+  {
+    collection: 'forum_posts',
     name: 'ListPosts',
     equals: ['threadId'],
     sort: [
@@ -39,6 +46,7 @@ const QUERIES: QueryShape[] = [
   { collection: 'analytics_events', name: 'rollup of whole days', equals: [], range: 'occurTime' },
   { collection: 'analytics_events', name: 'refresh of one item', equals: ['catalogItemId'], range: 'occurTime' },
   { collection: 'analytics_events', name: 'days touched since the last run', equals: [], range: 'receiveTime' },
+  { collection: 'analytics_events', name: 'outbox relay upsert', equals: ['eventId'] },
   { collection: 'analytics_daily_rollups', name: 'rollup upsert', equals: ['catalogItemId', 'day'] },
   { collection: 'analytics_daily_rollups', name: 'GetCourseEngagement', equals: ['catalogItemId'], range: 'day', sort: [['day', 1]] },
 ];

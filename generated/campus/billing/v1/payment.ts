@@ -795,7 +795,8 @@ export const PaymentServiceService = {
    * Errors: INVALID_ARGUMENT (a field malformed), NOT_FOUND, ABORTED (etag
    * stale: nothing changed), FAILED_PRECONDITION (the payment is not
    * PAYMENT_STATUS_SUCCEEDED: PAYMENT_NOT_REFUNDABLE; the provider declined:
-   * REFUND_DECLINED).
+   * REFUND_DECLINED; a learner past the refund policy: REFUND_WINDOW_PASSED,
+   * REFUND_COMPLETION_EXCEEDED; admins and services are not bound by it).
    */
   refundPayment: {
     path: "/campus.billing.v1.PaymentService/RefundPayment" as const,
@@ -832,7 +833,8 @@ export interface PaymentServiceServer extends UntypedServiceImplementation {
    * Errors: INVALID_ARGUMENT (a field malformed), NOT_FOUND, ABORTED (etag
    * stale: nothing changed), FAILED_PRECONDITION (the payment is not
    * PAYMENT_STATUS_SUCCEEDED: PAYMENT_NOT_REFUNDABLE; the provider declined:
-   * REFUND_DECLINED).
+   * REFUND_DECLINED; a learner past the refund policy: REFUND_WINDOW_PASSED,
+   * REFUND_COMPLETION_EXCEEDED; admins and services are not bound by it).
    */
   refundPayment: handleUnaryCall<RefundPaymentRequest, Payment>;
 }
@@ -889,7 +891,8 @@ export interface PaymentServiceClient extends Client {
    * Errors: INVALID_ARGUMENT (a field malformed), NOT_FOUND, ABORTED (etag
    * stale: nothing changed), FAILED_PRECONDITION (the payment is not
    * PAYMENT_STATUS_SUCCEEDED: PAYMENT_NOT_REFUNDABLE; the provider declined:
-   * REFUND_DECLINED).
+   * REFUND_DECLINED; a learner past the refund policy: REFUND_WINDOW_PASSED,
+   * REFUND_COMPLETION_EXCEEDED; admins and services are not bound by it).
    */
   refundPayment(
     request: RefundPaymentRequest,

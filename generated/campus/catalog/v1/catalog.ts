@@ -153,8 +153,9 @@ export interface UpdateCatalogItemRequest {
     | CatalogItem
     | undefined;
   /**
-   * Fields to change: title, description, price, instructor_id. Empty means
-   * all of them.
+   * Fields to change (AIP-134): title, description, price, instructor_id
+   * (JSON: instructorId, either spelling is accepted). Empty means the fields
+   * set in catalog_item; `*` means every one (full replacement).
    */
   updateMask?: string[] | undefined;
 }
@@ -241,7 +242,10 @@ export interface UpdateLessonRequest {
   lesson?:
     | Lesson
     | undefined;
-  /** Fields to change: title, position. Empty means both. */
+  /**
+   * Fields to change (AIP-134): title, position. Empty means the fields set
+   * in lesson; `*` means both (full replacement).
+   */
   updateMask?: string[] | undefined;
 }
 
@@ -2237,7 +2241,8 @@ export const CatalogServiceService = {
   },
   /**
    * Changes the fields named by update_mask (title, description, price,
-   * instructor_id); an empty mask means all of them.
+   * instructor_id); without a mask, the fields set in catalog_item; `*`
+   * replaces all of them (an unset one is cleared).
    *
    * Errors: INVALID_ARGUMENT (a field is malformed, or update_mask names a
    * field that cannot be changed), NOT_FOUND (the item, or the user named by
@@ -2353,8 +2358,8 @@ export const CatalogServiceService = {
     responseDeserialize: (value: Buffer): ListLessonsResponse => ListLessonsResponse.decode(value),
   },
   /**
-   * Changes the fields named by update_mask (title, position); an empty mask
-   * means both.
+   * Changes the fields named by update_mask (title, position); without a
+   * mask, the fields set in lesson; `*` replaces both.
    *
    * Errors: INVALID_ARGUMENT (a field is malformed, or update_mask names a
    * field that cannot be changed), NOT_FOUND, ALREADY_EXISTS (another lesson
@@ -2420,7 +2425,8 @@ export interface CatalogServiceServer extends UntypedServiceImplementation {
   listCatalogItems: handleUnaryCall<ListCatalogItemsRequest, ListCatalogItemsResponse>;
   /**
    * Changes the fields named by update_mask (title, description, price,
-   * instructor_id); an empty mask means all of them.
+   * instructor_id); without a mask, the fields set in catalog_item; `*`
+   * replaces all of them (an unset one is cleared).
    *
    * Errors: INVALID_ARGUMENT (a field is malformed, or update_mask names a
    * field that cannot be changed), NOT_FOUND (the item, or the user named by
@@ -2474,8 +2480,8 @@ export interface CatalogServiceServer extends UntypedServiceImplementation {
    */
   listLessons: handleUnaryCall<ListLessonsRequest, ListLessonsResponse>;
   /**
-   * Changes the fields named by update_mask (title, position); an empty mask
-   * means both.
+   * Changes the fields named by update_mask (title, position); without a
+   * mask, the fields set in lesson; `*` replaces both.
    *
    * Errors: INVALID_ARGUMENT (a field is malformed, or update_mask names a
    * field that cannot be changed), NOT_FOUND, ALREADY_EXISTS (another lesson
@@ -2581,7 +2587,8 @@ export interface CatalogServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Changes the fields named by update_mask (title, description, price,
-   * instructor_id); an empty mask means all of them.
+   * instructor_id); without a mask, the fields set in catalog_item; `*`
+   * replaces all of them (an unset one is cleared).
    *
    * Errors: INVALID_ARGUMENT (a field is malformed, or update_mask names a
    * field that cannot be changed), NOT_FOUND (the item, or the user named by
@@ -2733,8 +2740,8 @@ export interface CatalogServiceClient extends Client {
     callback: (error: ServiceError | null, response: ListLessonsResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Changes the fields named by update_mask (title, position); an empty mask
-   * means both.
+   * Changes the fields named by update_mask (title, position); without a
+   * mask, the fields set in lesson; `*` replaces both.
    *
    * Errors: INVALID_ARGUMENT (a field is malformed, or update_mask names a
    * field that cannot be changed), NOT_FOUND, ALREADY_EXISTS (another lesson

@@ -1393,7 +1393,9 @@ export const EnrollmentServiceService = {
    * Errors: INVALID_ARGUMENT (a field malformed), NOT_FOUND, ABORTED (etag
    * stale: nothing changed), FAILED_PRECONDITION (already cancelled:
    * ENROLLMENT_CANCELLED; completed enrollments are not cancelled:
-   * ENROLLMENT_COMPLETED; the provider declined the refund: REFUND_DECLINED).
+   * ENROLLMENT_COMPLETED; the provider declined the refund: REFUND_DECLINED;
+   * a learner past the refund policy, paid enrollments only:
+   * REFUND_WINDOW_PASSED, REFUND_COMPLETION_EXCEEDED).
    */
   cancelEnrollment: {
     path: "/campus.enrollment.v1.EnrollmentService/CancelEnrollment" as const,
@@ -1487,7 +1489,9 @@ export interface EnrollmentServiceServer extends UntypedServiceImplementation {
    * Errors: INVALID_ARGUMENT (a field malformed), NOT_FOUND, ABORTED (etag
    * stale: nothing changed), FAILED_PRECONDITION (already cancelled:
    * ENROLLMENT_CANCELLED; completed enrollments are not cancelled:
-   * ENROLLMENT_COMPLETED; the provider declined the refund: REFUND_DECLINED).
+   * ENROLLMENT_COMPLETED; the provider declined the refund: REFUND_DECLINED;
+   * a learner past the refund policy, paid enrollments only:
+   * REFUND_WINDOW_PASSED, REFUND_COMPLETION_EXCEEDED).
    */
   cancelEnrollment: handleUnaryCall<CancelEnrollmentRequest, Enrollment>;
   /**
@@ -1594,7 +1598,9 @@ export interface EnrollmentServiceClient extends Client {
    * Errors: INVALID_ARGUMENT (a field malformed), NOT_FOUND, ABORTED (etag
    * stale: nothing changed), FAILED_PRECONDITION (already cancelled:
    * ENROLLMENT_CANCELLED; completed enrollments are not cancelled:
-   * ENROLLMENT_COMPLETED; the provider declined the refund: REFUND_DECLINED).
+   * ENROLLMENT_COMPLETED; the provider declined the refund: REFUND_DECLINED;
+   * a learner past the refund policy, paid enrollments only:
+   * REFUND_WINDOW_PASSED, REFUND_COMPLETION_EXCEEDED).
    */
   cancelEnrollment(
     request: CancelEnrollmentRequest,

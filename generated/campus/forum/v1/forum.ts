@@ -179,7 +179,10 @@ export interface UpdatePostRequest {
   post?:
     | Post
     | undefined;
-  /** `body`, `attributes`; empty means both. */
+  /**
+   * `body`, `attributes` (AIP-134). Empty means the fields set in post; `*`
+   * means both (full replacement: no attributes clears them).
+   */
   updateMask?:
     | string[]
     | undefined;

@@ -160,8 +160,8 @@ export interface UpdateUserRequest {
     | User
     | undefined;
   /**
-   * Paths among `name`, `email`, `role`. Empty means every one of them
-   * that is set to a non-default value in user.
+   * Paths among `name`, `email`, `role` (AIP-134). Empty means every one of
+   * them that is set to a non-default value in user; `*` means all three.
    */
   updateMask?: string[] | undefined;
 }

@@ -1,0 +1,132 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { v7 as uuidv7 } from 'uuid';
+import { rawQuery } from '../db/raw-query.js';
+import { aborted } from '../errors/domain-error.js';
+import type { PaymentAttemptStatus } from './payment-attempt.entity.js';
+import type { PaymentProvider } from './payment-provider.js';
+
+export interface OpenAttempt {
+  /** What the money is for, e.g. `enroll:<request_id>`. */
+  readonly requestKey: string;
+  readonly userId: string;
+  readonly enrollmentId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+}
+
+/** An attempt as the provider is told about it: its id is the payment id. */
+export interface Attempt {
+  readonly id: string;
+  readonly idempotencyKey: string;
+}
+
+/**
+ * Records a payment attempt and COMMITS it, in a transaction of its own,
+ * before the caller asks the provider for the money. An open attempt of the
+ * same request is reused (its key tells the provider it is the same charge);
+ * one that was already settled gets a successor with a fresh key, since its
+ * key's charge was given back or declined.
+ */
+export async function openAttempt(em: EntityManager, attempt: OpenAttempt, now = new Date()): Promise<Attempt & OpenAttempt> {
+  return em.fork().transactional(async (tx) => {
+    // Concurrent calls of one request: the one whose insert loses takes the winner's attempt on the next turn.
+    for (;;) {
+      const [open] = await rawQuery<{ id: string; idempotency_key: string }>(
+        tx,
+        `update payment_attempts set enrollment_id = ?, update_time = ?
+          where id = (select id from payment_attempts
+                       where request_key = ? and status = 'open' and amount = ? and currency = ?
+                       order by create_time desc limit 1 for update)
+          returning id, idempotency_key`,
+        [attempt.enrollmentId, now, attempt.requestKey, attempt.amount, attempt.currency],
+      );
+      if (open) return { ...attempt, id: open.id, idempotencyKey: open.idempotency_key };
+      const [{ n } = { n: 0 }] = await rawQuery<{ n: number }>(
+        tx,
+        'select count(*)::int as n from payment_attempts where request_key = ?',
+        [attempt.requestKey],
+      );
+      const created = { id: uuidv7(), idempotencyKey: n === 0 ? attempt.requestKey : `${attempt.requestKey}:${n + 1}` };
+      const inserted = await rawQuery(
+        tx,
+        `insert into payment_attempts (id, request_key, idempotency_key, user_id, enrollment_id, amount, currency, status, create_time, update_time)
+         values (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?) on conflict (idempotency_key) do nothing returning id`,
+        [
+          created.id,
+          attempt.requestKey,
+          created.idempotencyKey,
+          attempt.userId,
+          attempt.enrollmentId,
+          attempt.amount,
+          attempt.currency,
+          now,
+          now,
+        ],
+      );
+      if (inserted.length > 0) return { ...attempt, ...created };
+    }
+  });
+}
+
+/**
+ * Marks the attempt COMPLETED inside the transaction that records its
+ * payment. The row lock it takes keeps the reconciler off until that
+ * transaction ends; an attempt the reconciler settled first (refunded) fails
+ * the transaction with ABORTED, so no enrollment stands on refunded money.
+ */
+export async function completeAttempt(tx: EntityManager, id: string, enrollmentId: string, now = new Date()): Promise<void> {
+  await rawQuery(tx, `update payment_attempts set enrollment_id = ? where id = ? and status = 'open'`, [enrollmentId, id]);
+  const rows = await settle(tx, id, 'completed', now);
+  if (rows === 0) throw aborted('PAYMENT_ATTEMPT_SETTLED', 'the payment was settled meanwhile; retry with the same request_id');
+}
+
+/** Marks an open attempt FAILED (the provider declined: no money was taken), in its own transaction. */
+export async function failAttempt(em: EntityManager, id: string, now = new Date()): Promise<void> {
+  await em.fork().transactional((tx) => settle(tx, id, 'failed', now));
+}
+
+export type Settlement = 'completed' | 'refunded' | 'failed' | 'skipped';
+
+/**
+ * Settles one open attempt, in a transaction of its own that holds its row
+ * lock: COMPLETED when its payment committed; otherwise the money goes back:
+ * the provider is asked for the charge again by the attempt's idempotency
+ * key (which returns the charge it made, if any, or makes it, so that
+ * an unknown outcome becomes a known one), and what was charged is refunded.
+ * `skipped` when the attempt is not open or another transaction holds it.
+ * A provider that fails leaves the attempt open for the next run.
+ */
+export async function settleAttempt(em: EntityManager, provider: PaymentProvider, id: string, now = new Date()): Promise<Settlement> {
+  return em.fork().transactional(async (tx) => {
+    const [attempt] = await rawQuery<{ idempotency_key: string; user_id: string; amount: string; currency: string; paid: boolean }>(
+      tx,
+      `select idempotency_key, user_id, amount::text as amount, currency, exists(select 1 from payments p where p.id = a.id) as paid
+         from payment_attempts a where id = ? and status = 'open' for update skip locked`,
+      [id],
+    );
+    if (!attempt) return 'skipped';
+    if (attempt.paid) {
+      await settle(tx, id, 'completed', now);
+      return 'completed';
+    }
+    const money = { amount: BigInt(attempt.amount), currency: attempt.currency };
+    const charged = await provider.charge({ paymentId: id, userId: attempt.user_id, idempotencyKey: attempt.idempotency_key, ...money });
+    if (charged.status !== 'succeeded') {
+      await settle(tx, id, 'failed', now);
+      return 'failed';
+    }
+    const refunded = await provider.refund({ providerRef: charged.providerRef, idempotencyKey: `refund:${id}`, ...money });
+    if (refunded.status !== 'succeeded') throw new Error(`the provider declined the refund of payment attempt ${id}`);
+    await settle(tx, id, 'refunded', now);
+    return 'refunded';
+  });
+}
+
+async function settle(tx: EntityManager, id: string, status: Exclude<PaymentAttemptStatus, 'open'>, now: Date): Promise<number> {
+  const rows = await rawQuery<{ id: string }>(
+    tx,
+    `update payment_attempts set status = ?, settle_time = ?, update_time = ? where id = ? and status = 'open' returning id`,
+    [status, now, now, id],
+  );
+  return rows.length;
+}
