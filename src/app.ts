@@ -15,6 +15,8 @@ import { postgresEventContext } from './analytics/event-context.js';
 import { EventIngest } from './analytics/event-ingest.js';
 import { EventRecorder } from './analytics/event-recorder.js';
 import { RollupJob } from './analytics/rollup-job.js';
+import { type AssetModuleInstance, assetModule } from './asset/asset.module.js';
+import type { PurgeHook } from './asset/purge-hook.js';
 import { auditHandlers } from './audit/audit.handler.js';
 import { AuditService } from './audit/audit.service.js';
 import { postgresAccessLookups } from './auth/access-lookups.js';
@@ -77,6 +79,8 @@ export interface AppOverrides {
   readonly passwordHasher?: PasswordHasher;
   /** Where enrollments are charged and refunded; the built-in local provider by default. */
   readonly paymentProvider?: PaymentProvider;
+  /** Where deleted assets' URLs go for a CDN purge; ASSET_PURGE_URL's hook by default. */
+  readonly assetPurge?: PurgeHook;
 }
 
 export interface App {
@@ -94,6 +98,8 @@ export interface App {
    */
   readonly analytics: { readonly recorder: EventRecorder; readonly rollups: RollupJob };
   readonly sessions: SessionStore;
+  /** Course assets: their storage, CDN base and periodic job. */
+  readonly assets: AssetModuleInstance;
   /** Health NOT_SERVING, drain calls (bounded), stop metrics, close stores. */
   shutdown(): Promise<void>;
 }
@@ -193,6 +199,17 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     }),
   );
   const analytics = new AnalyticsService(stores.mongo.em, ingest, rollups);
+  const assets = await assetModule.start({
+    settings: config.assets,
+    dataDir: config.dataDir,
+    em: stores.pg.em,
+    items: itemCache,
+    tokens: pageTokens,
+    registry,
+    log,
+    unary,
+    purge: overrides.assetPurge,
+  });
   const services: [ServiceDefinition, object][] = [
     [UserServiceService, userHandlers(unary, users)],
     [AuthServiceService, authHandlers(unary, auth)],
@@ -202,6 +219,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     [AuditServiceService, auditHandlers(unary, audit)],
     [ForumServiceService, forumHandlers(unary, forum)],
     [AnalyticsServiceService, analyticsHandlers(unary, analytics)],
+    [assetModule.definition, assets.handlers],
   ];
   for (const [definition, handlers] of services) server.addService(definition, handlers as never);
   const unruled = services.flatMap(([definition]) => Object.values(definition).map((m) => m.path)).filter((path) => !rules[path]);
@@ -240,11 +258,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       log,
       analytics: { recorder, rollups },
       sessions,
+      assets,
       shutdown: async () => {
         health.enterShutdown();
         const how = await shutdown(server, config.shutdownGraceMs);
         await rollups.stop();
         await recorder.drain();
+        await assets.stop();
         sessions.close();
         await new Promise((resolve) => metricsServer?.close(resolve));
         await storageStats.stop();
@@ -255,6 +275,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       },
     };
   } catch (err) {
+    await assets.stop();
     sessions.close();
     server.forceShutdown();
     metricsServer?.close();

@@ -1,3 +1,5 @@
+import { type AssetSettings, assetSettings } from './asset/asset-settings.js';
+
 /**
  * The one schema of settings. Nothing else in the service reads `process.env`:
  * `loadConfig` validates everything at boot and fails with one line that names
@@ -80,6 +82,8 @@ export interface Config {
   readonly fieldKeys: FieldKeys | undefined;
   /** NODE_ENV=production: no development fallbacks for secrets. */
   readonly production: boolean;
+  /** Course assets: storage, CDN base, URL signing (ASSET_*). */
+  readonly assets: AssetSettings;
 }
 
 /** One data-encryption key and the id stored beside every value it sealed. */
@@ -125,6 +129,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
+  const keys = fieldKeys(read);
   return {
     grpcPort: read.port('GRPC_PORT', 50051),
     grpcHost: read.string('GRPC_HOST', '0.0.0.0'),
@@ -160,7 +165,8 @@ export function loadConfig(env: Env = process.env): Config {
     loginFailureWindowMs: read.int('LOGIN_FAILURE_WINDOW_MS', 15 * 60_000, 1_000, 24 * HOUR),
     maxConcurrentCallsPerCaller: read.int('MAX_CONCURRENT_CALLS_PER_CALLER', 64, 1, 1_000_000),
     tls: tlsFiles(read),
-    ...fieldKeys(read),
+    ...keys,
+    assets: assetSettings(read, keys.production),
   };
 }
 
@@ -241,7 +247,8 @@ const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const METHOD_PATTERN = /^(\*|[A-Za-z_][\w.]*\.[A-Za-z_]\w*\/(\*|[A-Za-z_]\w*))$/;
 
-class EnvReader {
+/** Reads and validates single variables; each error names the variable. */
+export class EnvReader {
   constructor(private readonly env: Env) {}
 
   private raw(name: string): string | undefined {

@@ -6,6 +6,7 @@ import { EnrollmentServiceService } from '../../generated/campus/enrollment/v1/e
 import { ForumServiceService } from '../../generated/campus/forum/v1/forum.js';
 import { AuthServiceService } from '../../generated/campus/identity/v1/auth.js';
 import { Role, UserServiceService } from '../../generated/campus/identity/v1/user.js';
+import { assetModule } from '../asset/asset.module.js';
 import type { AccessLookups, ItemAccess } from './access-lookups.js';
 import { type Limit, type RuleTable, rule } from './access-rule.js';
 import type { Principal } from './principal.js';
@@ -206,6 +207,8 @@ export function authorizationRules(settings: RuleSettings): RuleTable {
       anonymous: 'none', student: 'none', instructor: ['teacher'], admin: 'all', service: 'all',
       before: { teacher: (p, req, l) => teaches(p, l.catalogItem(req.catalogItemId)) },
     }),
+
+    ...assetModule.rules(),
   ]);
 }
 

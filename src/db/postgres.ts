@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
+import { assetModule } from '../asset/asset.module.js';
 import { AuditEntrySchema } from '../audit/audit-entry.entity.js';
 import { PaymentSchema } from '../billing/payment.entity.js';
 import { CatalogItemSchema } from '../catalog/catalog-item.entity.js';
@@ -25,6 +26,7 @@ export const postgresEntities = [
   AuditEntrySchema,
   IdempotencyRecordSchema,
   SessionSchema,
+  ...assetModule.entities,
 ];
 
 export interface PostgresSettings {
