@@ -27,7 +27,8 @@ export async function startEmbeddedEdge(opts: {
 }): Promise<EmbeddedEdge> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://edge.invalid');
-    const key = decodeURIComponent(url.pathname.slice(1));
+    // Keys are plain ASCII: a path with escapes is no key (and a malformed escape must not throw here).
+    const key = url.pathname.slice(1);
     const visibility = visibilityOfKey(key);
     if ((req.method !== 'GET' && req.method !== 'HEAD') || visibility === undefined) {
       res.writeHead(404).end();

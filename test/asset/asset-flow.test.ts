@@ -271,3 +271,14 @@ describe('deleting and sweeping', () => {
     expect(value('campus_asset_urls_issued_total{kind="upload"}')).toBeGreaterThanOrEqual(8);
   });
 });
+
+describe('the embedded edge', () => {
+  it('when a path is no asset key or is malformed, then it answers 404 and keeps serving', async () => {
+    const cover = (await call(assets.getAssetUrl, assets, { id: coverId }, anonymous())).url;
+    const base = new URL(cover).origin;
+    for (const path of ['/', '/etc/passwd', '/public/%E0%A4%A', '/private/../public/x']) {
+      expect({ path, status: (await fetch(`${base}${path}`)).status }).toEqual({ path, status: 404 });
+    }
+    expect((await fetch(cover)).status).toBe(200);
+  });
+});

@@ -66,8 +66,7 @@ export async function startNginxEdge(opts: {
       await exited;
       clearTimeout(timer);
     }
-    if (process.env.KEEP_NGINX_DIR) process.stderr.write(`nginx dir: ${dir}\n`);
-    else await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 10_000;
   while (!(await answers(opts.port))) {
