@@ -15,6 +15,8 @@ import { postgresEventContext } from './analytics/event-context.js';
 import { EventIngest } from './analytics/event-ingest.js';
 import { EventRecorder } from './analytics/event-recorder.js';
 import { RollupJob } from './analytics/rollup-job.js';
+import { type AssetModuleInstance, assetModule } from './asset/asset.module.js';
+import type { PurgeHook } from './asset/purge-hook.js';
 import { auditHandlers } from './audit/audit.handler.js';
 import { AuditService } from './audit/audit.service.js';
 import { postgresAccessLookups } from './auth/access-lookups.js';
@@ -80,6 +82,8 @@ export interface AppOverrides {
   readonly passwordHasher?: PasswordHasher;
   /** Where enrollments are charged and refunded; the built-in local provider by default. */
   readonly paymentProvider?: PaymentProvider;
+  /** Where deleted assets' URLs go for a CDN purge; ASSET_PURGE_URL's hook by default. */
+  readonly assetPurge?: PurgeHook;
 }
 
 export interface App {
@@ -102,6 +106,8 @@ export interface App {
   readonly payments: { readonly reconciler: PaymentReconciler };
   /** Relays outbox events to analytics (periodic, every OUTBOX_RELAY_INTERVAL_MS). */
   readonly outbox: { readonly relay: OutboxRelay };
+  /** Course assets: their storage, CDN base and periodic job. */
+  readonly assets: AssetModuleInstance;
   /** Health NOT_SERVING, drain calls (bounded), stop metrics, close stores. */
   shutdown(): Promise<void>;
 }
@@ -207,6 +213,17 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   );
   const forum = new ForumService(stores.mongo.em, postgresForumAccess(stores.pg.em), pageTokens);
   const analytics = new AnalyticsService(stores.mongo.em, ingest, rollups);
+  const assets = await assetModule.start({
+    settings: config.assets,
+    dataDir: config.dataDir,
+    em: stores.pg.em,
+    items: itemCache,
+    tokens: pageTokens,
+    registry,
+    log,
+    unary,
+    purge: overrides.assetPurge,
+  });
   const services: [ServiceDefinition, object][] = [
     [UserServiceService, userHandlers(unary, users)],
     [AuthServiceService, authHandlers(unary, auth)],
@@ -216,6 +233,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     [AuditServiceService, auditHandlers(unary, audit)],
     [ForumServiceService, forumHandlers(unary, forum)],
     [AnalyticsServiceService, analyticsHandlers(unary, analytics)],
+    [assetModule.definition, assets.handlers],
   ];
   for (const [definition, handlers] of services) server.addService(definition, handlers as never);
   const unruled = services.flatMap(([definition]) => Object.values(definition).map((m) => m.path)).filter((path) => !rules[path]);
@@ -258,12 +276,14 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       sessions,
       payments: { reconciler },
       outbox: { relay: outboxRelay },
+      assets,
       shutdown: async () => {
         health.enterShutdown();
         const how = await shutdown(server, config.shutdownGraceMs);
         await rollups.stop();
         await Promise.all(moneyAndEventJobs.map((job) => job.stop()));
         await recorder.drain();
+        await assets.stop();
         sessions.close();
         reads.close();
         await new Promise((resolve) => metricsServer?.close(resolve));
@@ -275,6 +295,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       },
     };
   } catch (err) {
+    await assets.stop();
     sessions.close();
     reads.close();
     server.forceShutdown();

@@ -1,3 +1,5 @@
+import { type AssetSettings, assetSettings } from './asset/asset-settings.js';
+
 /**
  * The one schema of settings. Nothing else in the service reads `process.env`:
  * `loadConfig` validates everything at boot and fails with one line that names
@@ -95,6 +97,8 @@ export interface Config {
   readonly paymentReconcileAfterMs: number;
   /** How often the outbox is relayed to analytics; 0 turns the relay off. */
   readonly outboxRelayIntervalMs: number;
+  /** Course assets: storage, CDN base, URL signing (ASSET_*). */
+  readonly assets: AssetSettings;
 }
 
 /** A Redis Cluster: where to find it, and how its announced addresses are reached. */
@@ -155,6 +159,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
+  const keys = fieldKeys(read);
   return {
     grpcPort: read.port('GRPC_PORT', 50051),
     grpcHost: read.string('GRPC_HOST', '0.0.0.0'),
@@ -192,7 +197,8 @@ export function loadConfig(env: Env = process.env): Config {
     loginFailureWindowMs: read.int('LOGIN_FAILURE_WINDOW_MS', 15 * 60_000, 1_000, 24 * HOUR),
     maxConcurrentCallsPerCaller: read.int('MAX_CONCURRENT_CALLS_PER_CALLER', 64, 1, 1_000_000),
     tls: tlsFiles(read),
-    ...fieldKeys(read),
+    ...keys,
+    assets: assetSettings(read, keys.production),
     ...moneyAndEvents(read),
   };
 }
@@ -327,7 +333,8 @@ const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const METHOD_PATTERN = /^(\*|[A-Za-z_][\w.]*\.[A-Za-z_]\w*\/(\*|[A-Za-z_]\w*))$/;
 
-class EnvReader {
+/** Reads and validates single variables; each error names the variable. */
+export class EnvReader {
   constructor(private readonly env: Env) {}
 
   private raw(name: string): string | undefined {

@@ -14,9 +14,11 @@ export type Column = (typeof COLUMNS)[number];
  * - `teacher`: the call is about a catalog item the caller is the instructor of;
  * - `public`: the call reads only published catalog items;
  * - `signup`: it creates a student account while ALLOW_SIGNUP is on;
- * - `new_student`: it creates a student account (never an instructor or admin).
+ * - `new_student`: it creates a student account (never an instructor or admin);
+ * - `learner`: the call reads material of a catalog item the caller is
+ *   enrolled in (active or completed).
  */
-export const RELATIONS = ['owner', 'teacher', 'public', 'signup', 'new_student'] as const;
+export const RELATIONS = ['owner', 'teacher', 'public', 'signup', 'new_student', 'learner'] as const;
 export type Relation = (typeof RELATIONS)[number];
 
 /** Who of a column may call: everyone, no one, or those for whom one of the relations holds. */

@@ -21,6 +21,7 @@ export const RELATION_PHRASES: Readonly<Record<Relation, string>> = {
   public: 'published catalog items',
   signup: 'students while sign-up is open',
   new_student: 'students',
+  learner: 'catalog items they are enrolled in',
 };
 
 /**

@@ -12,6 +12,7 @@ const CELL_WORDS: Readonly<Record<Relation, string>> = {
   public: 'published',
   signup: 'sign-up',
   new_student: 'students',
+  learner: 'enrolled',
 };
 
 /**

@@ -7,6 +7,7 @@ import { ForumServiceService } from '../../generated/campus/forum/v1/forum.js';
 import { AuthServiceService } from '../../generated/campus/identity/v1/auth.js';
 import { Role, UserServiceService } from '../../generated/campus/identity/v1/user.js';
 import { updatesField } from '../validation/field-mask.js';
+import { assetModule } from '../asset/asset.module.js';
 import type { AccessLookups, ItemAccess } from './access-lookups.js';
 import { type Limit, type RuleTable, rule } from './access-rule.js';
 import type { Principal } from './principal.js';
@@ -207,6 +208,8 @@ export function authorizationRules(settings: RuleSettings): RuleTable {
       anonymous: 'none', student: 'none', instructor: ['teacher'], admin: 'all', service: 'all',
       before: { teacher: (p, req, l) => teaches(p, l.catalogItem(req.catalogItemId)) },
     }),
+
+    ...assetModule.rules(),
   ]);
 }
 

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
+import { assetModule } from '../asset/asset.module.js';
 import { AuditEntrySchema } from '../audit/audit-entry.entity.js';
 import { PaymentSchema } from '../billing/payment.entity.js';
 import { PaymentAttemptSchema } from '../billing/payment-attempt.entity.js';
@@ -31,6 +32,7 @@ export const postgresEntities = [
   SessionSchema,
   PaymentAttemptSchema,
   OutboxEventSchema,
+  ...assetModule.entities,
 ];
 
 export interface PostgresSettings {

@@ -64,6 +64,7 @@ interface Facts {
   readonly public?: boolean;
   readonly signup?: boolean;
   readonly new_student?: boolean;
+  readonly learner?: string;
 }
 
 interface Case {
@@ -90,6 +91,9 @@ const world = {
   payment: '',
   thread: '',
   post: '',
+  cover: '',
+  material: '',
+  hiddenAsset: '',
 };
 
 beforeAll(async () => {
@@ -148,6 +152,9 @@ beforeAll(async () => {
   forum.close();
   world.thread = thread.id;
   world.post = thread.openingPostId;
+  world.cover = await asset(main.id, null);
+  world.material = await asset(main.id, world.lesson);
+  world.hiddenAsset = await asset(world.unpublished, null);
 }, 60_000);
 
 afterAll(async () => {
@@ -174,6 +181,18 @@ async function item(o: { published: boolean; lessons?: number; price?: bigint })
     lessons.push(lesson);
   }
   return { id, lessons };
+}
+
+/** A READY asset of the item (a lesson's material when `lessonId` is set), written straight to PostgreSQL. */
+async function asset(catalogItemId: string, lessonId: string | null): Promise<string> {
+  const id = uuidv7();
+  const sha256 = createHash('sha256').update(id).digest('hex');
+  await db.query(
+    `insert into assets (id, catalog_item_id, lesson_id, kind, content_type, size_bytes, sha256, object_key, status, create_time, update_time)
+     values ($1, $2, $3, 'image', 'image/png', 10, $4, $5, 'ready', now(), now())`,
+    [id, catalogItemId, lessonId, sha256, `${lessonId ? 'private' : 'public'}/${sha256}/${id}.png`],
+  );
+  return id;
 }
 
 /** Student A enrolled in the item, through the API as the admin (a priced item is charged). */
@@ -348,6 +367,32 @@ const CASES: Readonly<Record<string, CaseBuilder>> = {
       { events: [{ type: 'EVENT_TYPE_LESSON_VIEWED', userId: A(), catalogItemId: world.item, lessonId: world.lesson, occurTime: now() }] },
       { owner: A() },
     ),
+  'AssetService/CreateAsset': () =>
+    one(
+      {
+        asset: { catalogItemId: world.item, kind: 'ASSET_KIND_IMAGE', contentType: 'image/png', sizeBytes: '3', sha256: 'a'.repeat(64) },
+        requestId: randomUUID(),
+      },
+      { teacher: I() },
+    ),
+  'AssetService/CompleteAssetUpload': () => one({ id: world.cover }, { teacher: I() }),
+  'AssetService/GetAsset': async (): Promise<Case[]> => [
+    { request: { id: world.cover }, facts: { public: true, teacher: I() } },
+    { request: { id: world.material }, facts: { learner: A(), teacher: I() } },
+    { request: { id: world.hiddenAsset }, facts: { teacher: I() } },
+  ],
+  'AssetService/ListAssets': async (): Promise<Case[]> => [
+    { request: { catalogItemId: world.item }, facts: { public: true, teacher: I() } },
+    { request: { catalogItemId: world.item, lessonId: world.lesson }, facts: { learner: A(), teacher: I() } },
+    { request: { catalogItemId: world.unpublished }, facts: { teacher: I() } },
+  ],
+  'AssetService/GetAssetUrl': async (): Promise<Case[]> => [
+    { request: { id: world.cover }, facts: { public: true, teacher: I() } },
+    { request: { id: world.material }, facts: { learner: A(), teacher: I() } },
+  ],
+  'AssetService/BatchGetAssetUrls': () => one({ lessonId: world.lesson }, { learner: A(), teacher: I() }),
+  'AssetService/DeleteAsset': async () => [{ request: { id: await asset(world.item, null) }, facts: { teacher: I() } }],
+
   'AnalyticsService/GetCourseEngagement': () =>
     one(
       { catalogItemId: world.item, startTime: new Date(Date.now() - 86_400_000).toISOString(), endTime: now() },
@@ -376,7 +421,8 @@ function refusalOf(path: string, actor: Actor): status {
 }
 
 function holds(relation: Relation, actor: Actor, facts: Facts): boolean {
-  if (relation === 'owner' || relation === 'teacher') return actor.userId !== undefined && facts[relation] === actor.userId;
+  if (relation === 'owner' || relation === 'teacher' || relation === 'learner')
+    return actor.userId !== undefined && facts[relation] === actor.userId;
   return facts[relation] === true;
 }
 
@@ -398,7 +444,7 @@ describe('the rule table', () => {
       }),
     );
     expect(undecided).toEqual([]);
-    expect(RELATIONS.length).toBe(5);
+    expect(RELATIONS.length).toBe(6);
   });
 
   it('when the table is rendered, then docs/security.md holds exactly it', async () => {

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Metadata } from '@grpc/grpc-js';
 import { pino } from 'pino';
@@ -45,6 +48,8 @@ export async function startTestServer(env: Record<string, string> = {}, override
   await migrator.migrator.up();
   await migrator.close();
   const mongo: EmbeddedStore = await startEmbeddedMongo();
+  // The embedded asset storage keeps its objects here; removed on close.
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'campus-test-'));
   const admin = { email: `admin-${randomBytes(4).toString('hex')}@example.test`, password: randomBytes(18).toString('base64url') };
   const config = loadConfig({
     GRPC_PORT: '0',
@@ -58,6 +63,9 @@ export async function startTestServer(env: Record<string, string> = {}, override
     SHUTDOWN_GRACE_MS: '2000',
     BOOTSTRAP_ADMIN_EMAIL: admin.email,
     BOOTSTRAP_ADMIN_PASSWORD: admin.password,
+    DATA_DIR: dataDir,
+    ASSET_EMBEDDED_STORAGE_PORT: '0',
+    ASSET_EMBEDDED_EDGE_PORT: '0',
     ...TEST_FIELD_KEYS_ENV,
     ...env,
   });
@@ -106,6 +114,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
       await app.shutdown();
       await mongo.stop();
       await db.drop();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -5,6 +5,7 @@ import { Migration20261125002518 } from './Migration20261125002518.js';
 
 import { Migration20261125002724 } from './Migration20261125002724.js';
 import { Migration20261125005514 } from './Migration20261125005514.js';
+import { Migration20261202000004 } from './Migration20261202000004.js';
 import { Migration20261202000225 } from './Migration20261202000225.js';
 
 /**
@@ -18,5 +19,6 @@ export const migrations: MigrationObject[] = [
 
   { name: 'Migration20261125002724', class: Migration20261125002724 },
   { name: 'Migration20261125005514', class: Migration20261125005514 },
+  { name: 'Migration20261202000004', class: Migration20261202000004 },
   { name: 'Migration20261202000225', class: Migration20261202000225 },
 ];

@@ -1,0 +1,130 @@
+import { readFile } from 'node:fs/promises';
+import type { EntityManager } from '@mikro-orm/core';
+import type { Registry } from 'prom-client';
+import { type AssetServiceServer, AssetServiceService } from '../../generated/campus/asset/v1/asset.js';
+import type { CatalogItemCache } from '../catalog/catalog-item.cache.js';
+import type { Logger } from '../logger.js';
+import type { PageTokens } from '../pagination/page-token.js';
+import type { Unary } from '../server/unary.js';
+import { AssetSchema } from './asset.entity.js';
+import { assetHandlers } from './asset.handler.js';
+import { assetRules } from './asset.rules.js';
+import { AssetService } from './asset.service.js';
+import { AssetJob } from './asset-job.js';
+import { AssetMetrics } from './asset-metrics.js';
+import type { AssetSettings } from './asset-settings.js';
+import { AssetUrls } from './asset-urls.js';
+import { cloudFrontSigner } from './cloudfront-url-signer.js';
+import { startEmbeddedEdge } from './embedded-edge.js';
+import { startEmbeddedStorage } from './embedded-storage.js';
+import { type ObjectStorage, s3Storage } from './object-storage.js';
+import { httpPurgeHook, logPurgeHook, type PurgeHook } from './purge-hook.js';
+import { secureLinkSigner } from './secure-link-signer.js';
+import type { UrlSigner } from './url-signer.js';
+
+/** What the asset module takes from the composition root. */
+export interface AssetModuleDeps {
+  readonly settings: AssetSettings;
+  /** Where the embedded storage keeps its objects (`<dataDir>/assets`). */
+  readonly dataDir: string;
+  /** The request-scoped PostgreSQL EntityManager. */
+  readonly em: EntityManager;
+  /** Items as read for visibility (cached or not). */
+  readonly items: CatalogItemCache;
+  readonly tokens: PageTokens;
+  readonly registry: Registry;
+  readonly log: Logger;
+  readonly unary: Unary;
+  /** Replaces the purge hook ASSET_PURGE_URL chooses (tests). */
+  readonly purge?: PurgeHook;
+}
+
+/** A started asset module. */
+export interface AssetModuleInstance {
+  readonly handlers: AssetServiceServer;
+  readonly service: AssetService;
+  readonly storage: ObjectStorage;
+  /** Where delivery URLs point (the embedded edge's base when none is configured). */
+  readonly cdnBaseUrl: string;
+  readonly job: AssetJob;
+  stop(): Promise<void>;
+}
+
+/** Embedded servers listen on loopback only: a development default. */
+const EMBEDDED_HOST = '127.0.0.1';
+
+/**
+ * Course assets: facts in PostgreSQL, bytes in S3-compatible storage,
+ * delivery from a CDN with signed URLs. Everything the domain owns is here;
+ * the composition root lists the module, the rule table takes its rules, the
+ * ORM its entities.
+ */
+export const assetModule = {
+  definition: AssetServiceService,
+  entities: [AssetSchema],
+  rules: assetRules,
+  auditActions: ['asset.created', 'asset.completed', 'asset.deleted', 'asset.swept'],
+  start: startAssetModule,
+} as const;
+
+async function startAssetModule(deps: AssetModuleDeps): Promise<AssetModuleInstance> {
+  const { settings, log } = deps;
+  const stops: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+  try {
+    const signer = await signerOf(settings);
+    let s3 = settings.storage;
+    if (!s3) {
+      const embedded = await startEmbeddedStorage(deps.dataDir, EMBEDDED_HOST, settings.embeddedStoragePort);
+      stops.push(() => embedded.stop());
+      s3 = embedded.settings;
+      log.info({ endpoint: s3.endpoint, bucket: s3.bucket }, 'embedded S3-compatible asset storage');
+    }
+    const storage = s3Storage(s3);
+    stops.push(() => storage.close());
+    let cdnBaseUrl = settings.cdnBaseUrl;
+    if (cdnBaseUrl === undefined) {
+      const verify = signer.verify;
+      if (!verify)
+        throw new Error('ASSET_CDN_BASE_URL is required with ASSET_URL_SIGNER=cloudfront (the embedded edge checks secure_link URLs)');
+      const edge = await startEmbeddedEdge({
+        host: EMBEDDED_HOST,
+        port: settings.embeddedEdgePort,
+        storage,
+        verify: (url) => verify(url),
+        log,
+      });
+      stops.push(() => edge.stop());
+      cdnBaseUrl = edge.baseUrl;
+      log.info({ cdnBaseUrl }, 'embedded asset edge');
+    }
+    const base = cdnBaseUrl.endsWith('/') ? cdnBaseUrl : `${cdnBaseUrl}/`;
+    const metrics = new AssetMetrics(deps.registry);
+    const service = new AssetService(deps.em, {
+      storage,
+      urls: new AssetUrls(base, signer, settings.urlTtlS, metrics),
+      items: deps.items,
+      tokens: deps.tokens,
+      purge: deps.purge ?? (settings.purgeUrl ? httpPurgeHook(settings.purgeUrl, log) : logPurgeHook(log)),
+      metrics,
+      log,
+      uploadTtlS: settings.uploadTtlS,
+      maxBytes: settings.maxBytes,
+    });
+    const job = new AssetJob(service, metrics, { intervalMs: settings.sweepIntervalMs, pendingMaxAgeMs: settings.pendingMaxAgeMs }, log);
+    job.start();
+    stops.push(() => job.stop());
+    return { handlers: assetHandlers(deps.unary, service), service, storage, cdnBaseUrl: base, job, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function signerOf(settings: AssetSettings): Promise<UrlSigner & { verify?: (url: URL) => boolean }> {
+  if (settings.signer.kind === 'secure_link') return secureLinkSigner(settings.signer.keys);
+  const privateKey = await readFile(settings.signer.privateKeyFile, 'utf8');
+  return cloudFrontSigner({ keyPairId: settings.signer.keyPairId, privateKey });
+}
