@@ -6,8 +6,8 @@ import { EnrollmentServiceService } from '../../generated/campus/enrollment/v1/e
 import { ForumServiceService } from '../../generated/campus/forum/v1/forum.js';
 import { AuthServiceService } from '../../generated/campus/identity/v1/auth.js';
 import { Role, UserServiceService } from '../../generated/campus/identity/v1/user.js';
-import { updatesField } from '../validation/field-mask.js';
 import { assetModule } from '../asset/asset.module.js';
+import { updatesField } from '../validation/field-mask.js';
 import type { AccessLookups, ItemAccess } from './access-lookups.js';
 import { type Limit, type RuleTable, rule } from './access-rule.js';
 import type { Principal } from './principal.js';
