@@ -125,6 +125,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
+  const keys = fieldKeys(read);
   return {
     grpcPort: read.port('GRPC_PORT', 50051),
     grpcHost: read.string('GRPC_HOST', '0.0.0.0'),
@@ -141,7 +142,7 @@ export function loadConfig(env: Env = process.env): Config {
     statementTimeoutMs: read.int('STATEMENT_TIMEOUT_MS', 15_000, 1, 3_600_000),
     redisCommandTimeoutMs: read.int('REDIS_COMMAND_TIMEOUT_MS', 250, 1, 60_000),
     maxMessageBytes: read.int('GRPC_MAX_MESSAGE_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
-    pageTokenSecret: read.string('PAGE_TOKEN_SECRET', 'campus-data-development-page-tokens'),
+    pageTokenSecret: pageTokenSecret(read, keys.production),
     cacheTtlMs: read.int('CACHE_TTL_MS', 300_000, 1_000, 900_000),
     cacheNegativeTtlMs: read.int('CACHE_NEGATIVE_TTL_MS', 30_000, 100, 300_000),
     cacheEnabled: read.bool('CACHE_ENABLED', true),
@@ -160,7 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginFailureWindowMs: read.int('LOGIN_FAILURE_WINDOW_MS', 15 * 60_000, 1_000, 24 * HOUR),
     maxConcurrentCallsPerCaller: read.int('MAX_CONCURRENT_CALLS_PER_CALLER', 64, 1, 1_000_000),
     tls: tlsFiles(read),
-    ...fieldKeys(read),
+    ...keys,
   };
 }
 
@@ -172,6 +173,21 @@ function sessionTtls(read: EnvReader): Pick<Config, 'sessionIdleTtlMs' | 'sessio
   const sessionMaxTtlMs = read.int('SESSION_MAX_TTL_MS', 30 * DAY, 1_000, 365 * DAY);
   if (sessionMaxTtlMs < sessionIdleTtlMs) throw new ConfigError('SESSION_MAX_TTL_MS must not be less than SESSION_IDLE_TTL_MS');
   return { sessionIdleTtlMs, sessionMaxTtlMs };
+}
+
+const DEVELOPMENT_PAGE_TOKEN_SECRET = 'campus-data-development-page-tokens';
+
+/**
+ * PAGE_TOKEN_SECRET signs page tokens: with a known value anyone could forge
+ * a cursor, so under NODE_ENV=production it must be set and not be the
+ * development default.
+ */
+function pageTokenSecret(read: EnvReader, production: boolean): string {
+  const secret = read.string('PAGE_TOKEN_SECRET', DEVELOPMENT_PAGE_TOKEN_SECRET);
+  if (production && secret === DEVELOPMENT_PAGE_TOKEN_SECRET) {
+    throw new ConfigError('PAGE_TOKEN_SECRET is required when NODE_ENV=production (the development value is public)');
+  }
+  return secret;
 }
 
 function bootstrapAdmin(read: EnvReader): Config['bootstrapAdmin'] {
