@@ -17,7 +17,7 @@ import { EventRecorder } from './analytics/event-recorder.js';
 import { RollupJob } from './analytics/rollup-job.js';
 import { auditHandlers } from './audit/audit.handler.js';
 import { AuditService } from './audit/audit.service.js';
-import { postgresAccessLookups } from './auth/access-lookups.js';
+import { storeAccessLookups } from './auth/access-lookups.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createAuthorizer } from './auth/authorizer.js';
 import { LoginThrottle } from './auth/login-throttle.js';
@@ -144,11 +144,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     () => countAuth('login_limits_local'),
   );
   const rules = authorizationRules({ allowSignup: config.allowSignup });
+  // Hot reads, one cache per resource; each service invalidates what it wrote after its commit.
+  const itemCache = new CatalogItemCache(cache, stores.pg.em);
   const unary = createUnary(
     log,
     {
       authenticate: createAuthenticator(config.serviceTokens, sessions),
-      authorize: createAuthorizer(rules, postgresAccessLookups(stores.pg.em)),
+      authorize: createAuthorizer(rules, storeAccessLookups({ pg: stores.pg.em, mongo: stores.mongo.em, item: (id) => itemCache.get(id) })),
       limits: new CallerLimits(config.maxConcurrentCallsPerCaller),
     },
     observer,
@@ -157,8 +159,6 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const pageTokens = new PageTokens(config.pageTokenSecret);
   const paymentProvider = overrides.paymentProvider ?? localPaymentProvider();
 
-  // Hot reads, one cache per resource; each service invalidates what it wrote after its commit.
-  const itemCache = new CatalogItemCache(cache, stores.pg.em);
   const lessonsCache = new LessonsCache(cache, stores.pg.em);
   const progressCache = new ProgressCache(cache, stores.pg.em);
   const userCache = new UserCache(cache, stores.pg.em, fieldCryptoOf(stores.pg.config).keyRing);
