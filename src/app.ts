@@ -66,6 +66,7 @@ import { bind, createGrpcServer, shutdown } from './server/grpc-server.js';
 import { Health } from './server/health.js';
 import { CallObserver, observeCalls } from './server/observe.js';
 import { addReflection } from './server/reflection.js';
+import { requestDescriptors, withRequestChecks } from './server/request-checks.js';
 import { serverCredentials } from './server/server-credentials.js';
 import { createUnary } from './server/unary.js';
 import { openStores, type Stores } from './stores.js';
@@ -203,7 +204,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     [ForumServiceService, forumHandlers(unary, forum)],
     [AnalyticsServiceService, analyticsHandlers(unary, analytics)],
   ];
-  for (const [definition, handlers] of services) server.addService(definition, handlers as never);
+  const inputs = requestDescriptors();
+  for (const [definition, handlers] of services) server.addService(withRequestChecks(definition, inputs), handlers as never);
   const unruled = services.flatMap(([definition]) => Object.values(definition).map((m) => m.path)).filter((path) => !rules[path]);
   if (unruled.length > 0) log.warn({ methods: unruled }, 'methods without an authorization rule are refused to every caller');
   addReflection(server);
