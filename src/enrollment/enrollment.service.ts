@@ -124,7 +124,6 @@ export class EnrollmentService {
       recordAudit(tx, {
         actor: cmd.actor,
         action: 'enrollment.created',
-        entityType: 'enrollment',
         entityId: enrollmentId,
         diff: { status: [null, 'active'], user_id: [null, cmd.userId], catalog_item_id: [null, cmd.catalogItemId] },
       });
@@ -185,7 +184,6 @@ export class EnrollmentService {
     recordAudit(tx, {
       actor: cmd.actor,
       action: 'payment.succeeded',
-      entityType: 'payment',
       entityId: paymentId,
       diff: {
         status: [null, 'succeeded'],
@@ -303,7 +301,6 @@ export class EnrollmentService {
       recordAudit(tx, {
         actor: cmd.actor,
         action: 'enrollment.completed',
-        entityType: 'enrollment',
         entityId: enrollment.id,
         diff: { status: ['active', 'completed'], completed_at: [null, now.toISOString()] },
       });

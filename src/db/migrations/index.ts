@@ -5,6 +5,7 @@ import { Migration20261125002518 } from './Migration20261125002518.js';
 
 import { Migration20261125002724 } from './Migration20261125002724.js';
 import { Migration20261125005514 } from './Migration20261125005514.js';
+import { Migration20261202004250 } from './Migration20261202004250.js';
 
 /**
  * Applied in this order. `npm run migration:create` writes a new one from the
@@ -17,4 +18,5 @@ export const migrations: MigrationObject[] = [
 
   { name: 'Migration20261125002724', class: Migration20261125002724 },
   { name: 'Migration20261125005514', class: Migration20261125005514 },
+  { name: 'Migration20261202004250', class: Migration20261202004250 },
 ];
