@@ -1,12 +1,14 @@
 /**
  * `npm run docs:security`: writes the authorization rule table
- * (src/auth/rules.ts) into docs/security.md, between its markers. With
+ * (src/auth/rules.ts) and the audited actions (src/audit/audited-actions.ts)
+ * into docs/security.md, between their markers. With
  * `--check` it writes nothing and fails when the document is not current.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderRuleTable, SECURITY_DOC, withRuleTable } from '../src/auth/rule-table-doc.js';
+import { AUDIT_BEGIN, AUDIT_END, renderAuditTable } from '../src/audit/audited-actions.js';
+import { renderRuleTable, SECURITY_DOC, withGenerated, withRuleTable } from '../src/auth/rule-table-doc.js';
 import { authorizationRules } from '../src/auth/rules.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,7 +17,8 @@ async function main(): Promise<void> {
   const file = path.join(ROOT, SECURITY_DOC);
   const before = await readFile(file, 'utf8');
   // The rules' wording does not depend on the settings.
-  const after = withRuleTable(before, renderRuleTable(authorizationRules({ allowSignup: true })));
+  const rules = withRuleTable(before, renderRuleTable(authorizationRules({ allowSignup: true })));
+  const after = withGenerated(rules, AUDIT_BEGIN, AUDIT_END, renderAuditTable());
   if (process.argv.includes('--check')) {
     if (after !== before) {
       process.stderr.write(`${SECURITY_DOC} is not current: run npm run docs:security\n`);

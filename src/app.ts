@@ -19,7 +19,7 @@ import { type AssetModuleInstance, assetModule } from './asset/asset.module.js';
 import type { PurgeHook } from './asset/purge-hook.js';
 import { auditHandlers } from './audit/audit.handler.js';
 import { AuditService } from './audit/audit.service.js';
-import { postgresAccessLookups } from './auth/access-lookups.js';
+import { storeAccessLookups } from './auth/access-lookups.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createAuthorizer } from './auth/authorizer.js';
 import { LoginThrottle } from './auth/login-throttle.js';
@@ -71,6 +71,7 @@ import { Health } from './server/health.js';
 import { CallObserver, observeCalls } from './server/observe.js';
 import { addReflection } from './server/reflection.js';
 import { readRouting } from './server/replica-reads.js';
+import { requestDescriptors, withRequestChecks } from './server/request-checks.js';
 import { serverCredentials } from './server/server-credentials.js';
 import { createUnary } from './server/unary.js';
 import { openStores, type Stores } from './stores.js';
@@ -164,11 +165,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   );
   const rules = authorizationRules({ allowSignup: config.allowSignup });
   const reads = readRouting(config, stores.pg, registry, log);
+  // Hot reads, one cache per resource; each service invalidates what it wrote after its commit.
+  const itemCache = new CatalogItemCache(cache, stores.pg.em);
   const unary = createUnary(
     log,
     {
       authenticate: createAuthenticator(config.serviceTokens, sessions),
-      authorize: createAuthorizer(rules, postgresAccessLookups(stores.pg.em)),
+      authorize: createAuthorizer(rules, storeAccessLookups({ pg: stores.pg.em, mongo: stores.mongo.em, item: (id) => itemCache.get(id) })),
       limits: new CallerLimits(config.maxConcurrentCallsPerCaller),
       routeReads: reads.route,
     },
@@ -178,8 +181,6 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const pageTokens = new PageTokens(config.pageTokenSecret);
   const paymentProvider = overrides.paymentProvider ?? localPaymentProvider();
 
-  // Hot reads, one cache per resource; each service invalidates what it wrote after its commit.
-  const itemCache = new CatalogItemCache(cache, stores.pg.em);
   const lessonsCache = new LessonsCache(cache, stores.pg.em);
   const progressCache = new ProgressCache(cache, stores.pg.em);
   const userCache = new UserCache(cache, stores.pg.em, fieldCryptoOf(stores.pg.config).keyRing);
@@ -235,7 +236,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     [AnalyticsServiceService, analyticsHandlers(unary, analytics)],
     [assetModule.definition, assets.handlers],
   ];
-  for (const [definition, handlers] of services) server.addService(definition, handlers as never);
+  const inputs = requestDescriptors();
+  for (const [definition, handlers] of services) server.addService(withRequestChecks(definition, inputs), handlers as never);
   const unruled = services.flatMap(([definition]) => Object.values(definition).map((m) => m.path)).filter((path) => !rules[path]);
   if (unruled.length > 0) log.warn({ methods: unruled }, 'methods without an authorization rule are refused to every caller');
   addReflection(server);

@@ -178,7 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
     statementTimeoutMs: read.int('STATEMENT_TIMEOUT_MS', 15_000, 1, 3_600_000),
     redisCommandTimeoutMs: read.int('REDIS_COMMAND_TIMEOUT_MS', 250, 1, 60_000),
     maxMessageBytes: read.int('GRPC_MAX_MESSAGE_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
-    pageTokenSecret: read.string('PAGE_TOKEN_SECRET', 'campus-data-development-page-tokens'),
+    pageTokenSecret: pageTokenSecret(read, keys.production),
     cacheTtlMs: read.int('CACHE_TTL_MS', 300_000, 1_000, 900_000),
     cacheNegativeTtlMs: read.int('CACHE_NEGATIVE_TTL_MS', 30_000, 100, 300_000),
     cacheEnabled: read.bool('CACHE_ENABLED', true),
@@ -264,6 +264,21 @@ function hostPort(entry: string, at: string): HostPort {
   const port = Number(match?.[2]);
   if (match === null || !(port >= 1 && port <= 65535)) throw new ConfigError(`${at} must be host:port`);
   return { host: (match[1] as string).replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+const DEVELOPMENT_PAGE_TOKEN_SECRET = 'campus-data-development-page-tokens';
+
+/**
+ * PAGE_TOKEN_SECRET signs page tokens: with a known value anyone could forge
+ * a cursor, so under NODE_ENV=production it must be set and not be the
+ * development default.
+ */
+function pageTokenSecret(read: EnvReader, production: boolean): string {
+  const secret = read.string('PAGE_TOKEN_SECRET', DEVELOPMENT_PAGE_TOKEN_SECRET);
+  if (production && secret === DEVELOPMENT_PAGE_TOKEN_SECRET) {
+    throw new ConfigError('PAGE_TOKEN_SECRET is required when NODE_ENV=production (the development value is public)');
+  }
+  return secret;
 }
 
 function bootstrapAdmin(read: EnvReader): Config['bootstrapAdmin'] {

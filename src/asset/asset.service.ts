@@ -127,7 +127,6 @@ export class AssetService {
       recordAudit(tx, {
         actor: actor.id,
         action: 'asset.created',
-        entityType: 'asset',
         entityId: id,
         diff: {
           catalogItemId: [null, item.id],
@@ -167,7 +166,6 @@ export class AssetService {
       recordAudit(tx, {
         actor: actor.id,
         action: 'asset.completed',
-        entityType: 'asset',
         entityId: locked.id,
         diff: { status: ['pending', 'ready'] },
       });
@@ -250,7 +248,6 @@ export class AssetService {
       recordAudit(tx, {
         actor: actor.id,
         action: 'asset.deleted',
-        entityType: 'asset',
         entityId: locked.id,
         diff: { status: [before, 'deleted'] },
       });
@@ -285,7 +282,6 @@ export class AssetService {
           recordAudit(tx, {
             actor: 'system',
             action: 'asset.swept',
-            entityType: 'asset',
             entityId: asset.id,
             diff: { status: ['pending', null] },
           });

@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { v7 as uuidv7 } from 'uuid';
 import { AuditEntrySchema } from './audit-entry.entity.js';
+import { type AuditAction, entityTypeOf } from './audited-actions.js';
 
 export interface AuditFact {
   readonly actor: string;
-  /** `<entity>.<verb>`, e.g. `catalog_item.published`. */
-  readonly action: string;
-  readonly entityType: string;
+  /** One of AUDITED_ACTIONS; its entity type is the part before the dot. */
+  readonly action: AuditAction;
   readonly entityId: string;
   /** Changed fields as { field: [before, after] }; never secrets or personal data. */
   readonly diff?: Record<string, unknown>;
@@ -21,7 +21,7 @@ export function recordAudit(em: EntityManager, fact: AuditFact): void {
     id: uuidv7(),
     actor: fact.actor,
     action: fact.action,
-    entityType: fact.entityType,
+    entityType: entityTypeOf(fact.action),
     entityId: fact.entityId,
     diff: fact.diff ?? {},
     createTime: new Date(),

@@ -1,4 +1,5 @@
 import type { MethodDefinition } from '@grpc/grpc-js';
+import type { ResourceRef } from '../errors/domain-error.js';
 import type { AccessLookups } from './access-lookups.js';
 import type { Principal, UserPrincipal } from './principal.js';
 
@@ -30,6 +31,16 @@ export type RelationCheck<In> = (principal: Principal, input: In, lookups: Acces
 /** Why a request is refused although the caller's column is let in; undefined when it is fine. */
 export type Limit<Req> = (principal: UserPrincipal, request: Req) => { readonly reason: string; readonly message: string } | undefined;
 
+/**
+ * The catalog item a call hangs off: its id (or how to find it from the
+ * resource the request names), and what the request asked for, which a caller
+ * who may not see the item is told is not found.
+ */
+export interface OnItem {
+  readonly itemId: string | Promise<string | undefined>;
+  readonly asked: ResourceRef;
+}
+
 /** The authorization rule of one RPC: one grant per column, and how to decide the relations they name. */
 export interface MethodRule<Req = unknown, Res = unknown> {
   readonly anonymous: Grant;
@@ -37,6 +48,13 @@ export interface MethodRule<Req = unknown, Res = unknown> {
   readonly instructor: Grant;
   readonly admin: Grant;
   readonly service: Grant;
+  /**
+   * The catalog item the call hangs off, if any: a caller who may not see it
+   * (mayViewCatalogItem) gets NOT_FOUND naming what they asked for, decided
+   * before anything else, so a hidden item and whatever hangs off it answer
+   * as missing ones do.
+   */
+  readonly onItem?: (request: Req, lookups: AccessLookups) => OnItem | undefined;
   /** Relations decided before the handler, from the request alone or with one indexed lookup. */
   readonly before?: { readonly [R in Relation]?: RelationCheck<Req> };
   /**

@@ -1,6 +1,7 @@
+import { type CatalogItemVisibility, requireCatalogItemVisible, seesEveryCatalogItem } from '../catalog/catalog-item-visibility.js';
 import { DomainError } from '../errors/domain-error.js';
-import type { AccessLookups, EnrollmentAccess, ItemAccess } from './access-lookups.js';
-import type { Column, Relation, RelationCheck, RuleTable } from './access-rule.js';
+import { type AccessLookups, type EnrollmentAccess, type ItemAccess, isResourceId } from './access-lookups.js';
+import type { Column, MethodRule, Relation, RelationCheck, RuleTable } from './access-rule.js';
 import { methodAllowed } from './method-allowed.js';
 import type { Principal } from './principal.js';
 
@@ -43,6 +44,8 @@ export function createAuthorizer(rules: RuleTable, lookups: AccessLookups): Auth
     }
     const rule = rules[method];
     if (!rule) throw refusal(principal, 'NO_AUTHORIZATION_RULE', `${name} has no authorization rule: it is refused to everyone`);
+    const callLookups = new CallLookups(lookups);
+    if (rule.onItem && !seesEveryCatalogItem(principal)) await requireItemVisible(rule, principal, request, callLookups);
     const column = columnOf(principal);
     const grant = rule[column];
     if (grant === 'none') throw refusal(principal, rule.deniedReason ?? 'ROLE_NOT_ALLOWED', `${column} callers may not call ${name}`);
@@ -58,7 +61,6 @@ export function createAuthorizer(rules: RuleTable, lookups: AccessLookups): Auth
         rule.deniedReason ?? 'ACCESS_DENIED',
         `${column} callers may call ${name} only for ${grant.map((r) => RELATION_PHRASES[r]).join(' or ')}`,
       );
-    const callLookups = new CallLookups(lookups);
     const later: RelationCheck<unknown>[] = [];
     for (const relation of grant) {
       if (rule.byService?.includes(relation)) return undefined;
@@ -78,6 +80,18 @@ export function createAuthorizer(rules: RuleTable, lookups: AccessLookups): Auth
       throw refused();
     };
   };
+}
+
+/**
+ * The item visibility rule before any grant: NOT_FOUND naming what was asked
+ * for when the item it hangs off is missing or hidden from the caller. A
+ * malformed id goes on to the service, which answers INVALID_ARGUMENT.
+ */
+async function requireItemVisible(rule: MethodRule, principal: Principal, request: unknown, lookups: AccessLookups): Promise<void> {
+  const on = rule.onItem?.(request, lookups);
+  if (!on || !isResourceId(on.asked.name)) return;
+  const itemId = await on.itemId;
+  requireCatalogItemVisible(principal, itemId === undefined ? undefined : await lookups.itemVisibility(itemId), on.asked);
 }
 
 /** The rule table's column of a principal. */
@@ -115,6 +129,22 @@ class CallLookups implements AccessLookups {
 
   paymentOwner(id: string): Promise<string | undefined> {
     return this.once(`payment:${id}`, () => this.lookups.paymentOwner(id));
+  }
+
+  itemVisibility(id: string): Promise<CatalogItemVisibility | undefined> {
+    return this.once(`visibility:${id}`, () => this.lookups.itemVisibility(id));
+  }
+
+  lessonItemId(id: string): Promise<string | undefined> {
+    return this.once(`lesson-item:${id}`, () => this.lookups.lessonItemId(id));
+  }
+
+  threadItemId(id: string): Promise<string | undefined> {
+    return this.once(`thread-item:${id}`, () => this.lookups.threadItemId(id));
+  }
+
+  postItemId(id: string): Promise<string | undefined> {
+    return this.once(`post-item:${id}`, () => this.lookups.postItemId(id));
   }
 
   private once<T>(key: string, read: () => Promise<T>): Promise<T> {

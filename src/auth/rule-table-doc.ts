@@ -32,10 +32,15 @@ export function renderRuleTable(rules: RuleTable): string {
 
 /** The document with the table between its markers replaced by `table`. */
 export function withRuleTable(document: string, table: string): string {
-  const begin = document.indexOf(RULES_BEGIN);
-  const end = document.indexOf(RULES_END);
-  if (begin < 0 || end < begin) throw new Error(`${SECURITY_DOC} lacks the markers ${RULES_BEGIN} ... ${RULES_END}`);
-  return `${document.slice(0, begin + RULES_BEGIN.length)}\n${table}${document.slice(end)}`;
+  return withGenerated(document, RULES_BEGIN, RULES_END, table);
+}
+
+/** The document with what lies between the markers `beginMarker` and `endMarker` replaced by `body`. */
+export function withGenerated(document: string, beginMarker: string, endMarker: string, body: string): string {
+  const begin = document.indexOf(beginMarker);
+  const end = document.indexOf(endMarker);
+  if (begin < 0 || end < begin) throw new Error(`${SECURITY_DOC} lacks the markers ${beginMarker} ... ${endMarker}`);
+  return `${document.slice(0, begin + beginMarker.length)}\n${body}${document.slice(end)}`;
 }
 
 function cell(grant: Grant): string {

@@ -9,7 +9,7 @@ import { Role, UserServiceService } from '../../generated/campus/identity/v1/use
 import { assetModule } from '../asset/asset.module.js';
 import { updatesField } from '../validation/field-mask.js';
 import type { AccessLookups, ItemAccess } from './access-lookups.js';
-import { type Limit, type RuleTable, rule } from './access-rule.js';
+import { type Limit, type OnItem, type RuleTable, rule } from './access-rule.js';
 import type { Principal } from './principal.js';
 
 /** What the rules depend on besides the call. */
@@ -89,6 +89,7 @@ export function authorizationRules(settings: RuleSettings): RuleTable {
       note: 'published: the request asks for `published: true`; teaches: `instructor_id` is the caller',
     }),
     rule(C.updateCatalogItem, {
+      onItem: (req) => item(req.catalogItem?.id),
       anonymous: 'none', student: 'none', instructor: ['teacher'], admin: 'all', service: 'all',
       before: { teacher: (p, req, l) => teaches(p, l.catalogItem(req.catalogItem?.id ?? '')) },
       limit: (p, req) =>
@@ -97,29 +98,31 @@ export function authorizationRules(settings: RuleSettings): RuleTable {
           : undefined,
       note: 'instructors cannot hand their items to someone else',
     }),
-    rule(C.deleteCatalogItem, teacherOnly((req, l) => l.catalogItem(req.id))),
-    rule(C.publishCatalogItem, teacherOnly((req, l) => l.catalogItem(req.id))),
-    rule(C.unpublishCatalogItem, teacherOnly((req, l) => l.catalogItem(req.id))),
+    rule(C.deleteCatalogItem, teacherOnly((req, l) => l.catalogItem(req.id), (req) => item(req.id))),
+    rule(C.publishCatalogItem, teacherOnly((req, l) => l.catalogItem(req.id), (req) => item(req.id))),
+    rule(C.unpublishCatalogItem, teacherOnly((req, l) => l.catalogItem(req.id), (req) => item(req.id))),
     rule(C.searchCatalogItems, {
       anonymous: 'all', student: 'all', instructor: 'all', admin: 'all', service: 'all',
       note: 'finds published items only',
     }),
-    rule(C.createLesson, teacherOnly((req, l) => l.catalogItem(req.catalogItemId))),
+    rule(C.createLesson, teacherOnly((req, l) => l.catalogItem(req.catalogItemId), (req) => item(req.catalogItemId))),
     rule(C.listLessons, {
       anonymous: ['public'], student: ['public'], instructor: ['public', 'teacher'], admin: 'all', service: 'all',
       byService: ['public', 'teacher'], refusedAsNotFound: true,
       note: "the catalog service decides on the item read (cached or not); a hidden item's lessons are NOT_FOUND",
     }),
-    rule(C.updateLesson, teacherOnly((req, l) => l.lessonItem(req.lesson?.id ?? ''))),
-    rule(C.deleteLesson, teacherOnly((req, l) => l.lessonItem(req.id))),
+    rule(C.updateLesson, teacherOnly((req, l) => l.lessonItem(req.lesson?.id ?? ''), (req, l) => viaLesson(l, req.lesson?.id))),
+    rule(C.deleteLesson, teacherOnly((req, l) => l.lessonItem(req.id), (req, l) => viaLesson(l, req.id))),
 
     // campus.enrollment.v1.EnrollmentService
     rule(E.enroll, {
+      onItem: (req) => item(req.catalogItemId),
       anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
       before: { owner: (p, req) => is(p, req.userId) },
       note: 'own: `user_id` is the caller',
     }),
     rule(E.getEnrollment, {
+      onItem: (req, l) => viaEnrollment(l, req.id),
       anonymous: 'none', student: ['owner'], instructor: ['owner', 'teacher'], admin: 'all', service: 'all',
       after: {
         owner: (p, enrollment) => is(p, enrollment.userId),
@@ -128,6 +131,7 @@ export function authorizationRules(settings: RuleSettings): RuleTable {
       note: 'checked on the enrollment read',
     }),
     rule(E.listEnrollments, {
+      onItem: (req) => item(req.catalogItemId),
       anonymous: 'none', student: ['owner'], instructor: ['owner', 'teacher'], admin: 'all', service: 'all',
       before: {
         owner: (p, req) => is(p, req.userId),
@@ -136,15 +140,18 @@ export function authorizationRules(settings: RuleSettings): RuleTable {
       note: 'own: by `user_id` = the caller; teaches: by `catalog_item_id` of an item they teach',
     }),
     rule(E.cancelEnrollment, {
+      onItem: (req, l) => viaEnrollment(l, req.id),
       anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
       before: { owner: async (p, req, l) => owns(p, (await l.enrollment(req.id))?.userId) },
       note: "the enrollment's owner is looked up before anything changes",
     }),
     rule(E.recordLessonCompletion, {
+      onItem: (req, l) => viaLesson(l, req.lessonId),
       anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
       before: { owner: (p, req) => is(p, req.userId) },
     }),
     rule(E.getProgress, {
+      onItem: (req) => item(req.catalogItemId),
       anonymous: 'none', student: ['owner'], instructor: ['owner', 'teacher'], admin: 'all', service: 'all',
       before: {
         owner: (p, req) => is(p, req.userId),
@@ -173,25 +180,29 @@ export function authorizationRules(settings: RuleSettings): RuleTable {
 
     // campus.forum.v1.ForumService
     rule(F.createThread, {
+      onItem: (req) => item(req.catalogItemId),
       anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
       before: { owner: (p, req) => is(p, req.authorId) },
       note: '`author_id` is the caller; the forum service also requires them to be enrolled in, or teach, the item',
     }),
-    rule(F.getThread, signedIn()),
-    rule(F.listThreads, signedIn()),
+    rule(F.getThread, { ...signedIn(), onItem: (req, l) => viaThread(l, req.id) }),
+    rule(F.listThreads, { ...signedIn(), onItem: (req) => item(req.catalogItemId) }),
     rule(F.createPost, {
+      onItem: (req, l) => viaThread(l, req.threadId),
       anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
       before: { owner: (p, req) => is(p, req.authorId) },
       note: '`author_id` is the caller; the forum service also requires them to be enrolled in, or teach, the item',
     }),
-    rule(F.listPosts, signedIn()),
+    rule(F.listPosts, { ...signedIn(), onItem: (req, l) => viaThread(l, req.threadId) }),
     rule(F.updatePost, {
+      onItem: (req, l) => viaPost(l, req.post?.id),
       anonymous: 'none', student: ['owner'], instructor: ['owner'], admin: 'all', service: 'all',
       byService: ['owner'],
       limit: actorIsCaller((req) => req.actorId),
       note: "`actor_id` is the caller; the forum service checks that they wrote the post",
     }),
     rule(F.deletePost, {
+      onItem: (req, l) => viaPost(l, req.id),
       anonymous: 'none', student: ['owner'], instructor: ['owner', 'teacher'], admin: 'all', service: 'all',
       byService: ['owner', 'teacher'],
       limit: actorIsCaller((req) => req.actorId),
@@ -205,6 +216,7 @@ export function authorizationRules(settings: RuleSettings): RuleTable {
       note: 'own: every event is about the caller (`user_id`)',
     }),
     rule(N.getCourseEngagement, {
+      onItem: (req) => item(req.catalogItemId),
       anonymous: 'none', student: 'none', instructor: ['teacher'], admin: 'all', service: 'all',
       before: { teacher: (p, req, l) => teaches(p, l.catalogItem(req.catalogItemId)) },
     }),
@@ -234,8 +246,12 @@ async function teaches(principal: Principal, item: Promise<ItemAccess | undefine
 }
 
 /** Changes to a catalog item the instructor of which may make (and admins and services). */
-function teacherOnly<Req>(item: (req: Req, lookups: AccessLookups) => Promise<ItemAccess | undefined>) {
+function teacherOnly<Req>(
+  item: (req: Req, lookups: AccessLookups) => Promise<ItemAccess | undefined>,
+  onItem: (req: Req, lookups: AccessLookups) => OnItem | undefined,
+) {
   return {
+    onItem,
     anonymous: 'none',
     student: 'none',
     instructor: ['teacher'],
@@ -243,6 +259,31 @@ function teacherOnly<Req>(item: (req: Req, lookups: AccessLookups) => Promise<It
     service: 'all',
     before: { teacher: (p: Principal, req: Req, l: AccessLookups) => teaches(p, item(req, l)) },
   } as const;
+}
+
+/** The call names the catalog item itself (an empty id names none). */
+function item(id: string | undefined): OnItem | undefined {
+  return id ? { itemId: id, asked: { type: 'CatalogItem', name: id } } : undefined;
+}
+
+/** The call names a lesson of the item. */
+function viaLesson(lookups: AccessLookups, id: string | undefined): OnItem | undefined {
+  return id ? { itemId: lookups.lessonItemId(id), asked: { type: 'Lesson', name: id } } : undefined;
+}
+
+/** The call names an enrollment in the item. */
+function viaEnrollment(lookups: AccessLookups, id: string): OnItem | undefined {
+  return id ? { itemId: lookups.enrollment(id).then((e) => e?.catalogItemId), asked: { type: 'Enrollment', name: id } } : undefined;
+}
+
+/** The call names a thread of the item's forum. */
+function viaThread(lookups: AccessLookups, id: string): OnItem | undefined {
+  return id ? { itemId: lookups.threadItemId(id), asked: { type: 'Thread', name: id } } : undefined;
+}
+
+/** The call names a post of the item's forum. */
+function viaPost(lookups: AccessLookups, id: string | undefined): OnItem | undefined {
+  return id ? { itemId: lookups.postItemId(id), asked: { type: 'Post', name: id } } : undefined;
 }
 
 /** Readable by every signed-in caller. */

@@ -41,7 +41,6 @@ export async function refundPayment(
   recordAudit(tx, {
     actor,
     action: 'payment.refunded',
-    entityType: 'payment',
     entityId: payment.id,
     diff: { status: ['succeeded', 'refunded'], refund_time: [null, at.toISOString()] },
   });

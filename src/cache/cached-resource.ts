@@ -107,7 +107,10 @@ export class CachedResource<K, V> {
       for (const id of ids) {
         const payload = this.near.read(id, now);
         if (payload === undefined) remaining.push(id);
-        else if (payload !== null) result.set(id, this.codec.decode(payload));
+        else if (payload !== null && !this.opened(payload, id, result)) {
+          this.near.invalidate([id]);
+          remaining.push(id);
+        }
       }
       this.recorder.hits(ids.length - remaining.length);
       if (remaining.length === 0) return result;
@@ -120,17 +123,19 @@ export class CachedResource<K, V> {
     const misses: Miss<K>[] = [];
     const now = Date.now();
     let hits = 0;
+    const unreadable: string[] = [];
     ids.forEach((id, i) => {
       const fullKey = fullKeys[i] as string;
       const read = reads?.[i];
       const pending = this.cache.isPending(fullKey);
       const entry = read?.value != null && !pending ? decodeEntry(read.value) : undefined;
-      if (entry !== undefined && !shouldRefreshEarly(entry, now, this.cache.options.beta)) {
+      const usable = entry !== undefined && !shouldRefreshEarly(entry, now, this.cache.options.beta);
+      if (usable && (!entry.found || this.opened(entry.payload, id, result))) {
         hits++;
-        if (entry.found) result.set(id, this.codec.decode(entry.payload));
         if (this.near.enabled) this.near.fill(id, entry.found ? entry.payload : null, since, now, entry.expiresAt);
         return;
       }
+      if (usable) unreadable.push(fullKey);
       const flight = this.flights.get(id);
       if (flight !== undefined) {
         waits.push(flight.then((value) => void (value !== undefined && result.set(id, value))));
@@ -140,6 +145,7 @@ export class CachedResource<K, V> {
     });
     this.recorder.hits(hits);
     this.recorder.misses(ids.length - hits);
+    if (unreadable.length > 0) await this.drop(unreadable);
 
     if (misses.length > 0) {
       const loaded = this.loadMisses(misses, since);
@@ -211,6 +217,26 @@ export class CachedResource<K, V> {
     const result = new Map<string, V>();
     for (const [id, value] of loaded) if (byId.has(id)) result.set(id, this.codec.decode(this.codec.encode(value)));
     return result;
+  }
+
+  /**
+   * Decodes a cached payload into `result`; false when this process cannot
+   * open it (e.g. sealed under a key it no longer holds, or a shape it does
+   * not know). Such an entry is a miss, never the caller's error.
+   */
+  private opened(payload: string, id: string, result: Map<string, V>): boolean {
+    try {
+      result.set(id, this.codec.decode(payload));
+      return true;
+    } catch {
+      this.recorder.unreadable(1);
+      return false;
+    }
+  }
+
+  /** Deletes entries that could not be opened, so no reader trips on them again; the load that follows refills them. */
+  private async drop(fullKeys: readonly string[]): Promise<void> {
+    await this.cache.attempt(this.recorder, this.name, 'drop', () => this.cache.store.del(fullKeys));
   }
 
   private endFlight(id: string, flight: Flight<V>): void {

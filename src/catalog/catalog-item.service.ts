@@ -114,7 +114,6 @@ export class CatalogItemService {
       recordAudit(tx, {
         actor: actor.id,
         action: 'catalog_item.created',
-        entityType: 'catalog_item',
         entityId: item.id,
         diff: diffOf({}, auditView(item), AUDITED_FIELDS),
       });
@@ -211,7 +210,7 @@ export class CatalogItemService {
       const diff = diffOf(before, auditView(item), AUDITED_FIELDS);
       if (Object.keys(diff).length > 0) {
         item.updateTime = new Date();
-        recordAudit(tx, { actor: actor.id, action: 'catalog_item.updated', entityType: 'catalog_item', entityId: item.id, diff });
+        recordAudit(tx, { actor: actor.id, action: 'catalog_item.updated', entityId: item.id, diff });
       }
       return item;
     });
@@ -233,7 +232,6 @@ export class CatalogItemService {
         recordAudit(tx, {
           actor: actor.id,
           action: 'catalog_item.deleted',
-          entityType: 'catalog_item',
           entityId: item.id,
           diff: diffOf(auditView(item), {}, AUDITED_FIELDS),
         });
@@ -277,7 +275,6 @@ export class CatalogItemService {
       recordAudit(tx, {
         actor: actor.id,
         action: published ? 'catalog_item.published' : 'catalog_item.unpublished',
-        entityType: 'catalog_item',
         entityId: item.id,
         diff: { published: [!published, published] },
       });

@@ -92,7 +92,6 @@ export class LessonService {
         recordAudit(tx, {
           actor: actor.id,
           action: 'lesson.created',
-          entityType: 'lesson',
           entityId: lesson.id,
           diff: { catalogItemId: [null, item.id], ...diffOf({}, lesson, AUDITED_FIELDS) },
         });
@@ -149,7 +148,7 @@ export class LessonService {
         const diff = diffOf(before, lesson, AUDITED_FIELDS);
         if (Object.keys(diff).length > 0) {
           lesson.updateTime = new Date();
-          recordAudit(tx, { actor: actor.id, action: 'lesson.updated', entityType: 'lesson', entityId: lesson.id, diff });
+          recordAudit(tx, { actor: actor.id, action: 'lesson.updated', entityId: lesson.id, diff });
         }
         return lesson;
       }),
@@ -181,7 +180,6 @@ export class LessonService {
       recordAudit(tx, {
         actor: actor.id,
         action: 'lesson.deleted',
-        entityType: 'lesson',
         entityId: lesson.id,
         diff: { catalogItemId: [item.id, null], ...diffOf(lesson, {}, AUDITED_FIELDS) },
       });

@@ -158,7 +158,6 @@ export class EnrollmentService {
     recordAudit(tx, {
       actor: cmd.actor,
       action: 'enrollment.created',
-      entityType: 'enrollment',
       entityId: enrollmentId,
       diff: { status: [null, 'active'], user_id: [null, cmd.userId], catalog_item_id: [null, cmd.catalogItemId] },
     });
@@ -255,7 +254,6 @@ export class EnrollmentService {
     recordAudit(tx, {
       actor: cmd.actor,
       action: 'payment.succeeded',
-      entityType: 'payment',
       entityId: paymentId,
       diff: {
         status: [null, 'succeeded'],
@@ -370,7 +368,6 @@ export class EnrollmentService {
       recordAudit(tx, {
         actor: cmd.actor,
         action: 'enrollment.completed',
-        entityType: 'enrollment',
         entityId: enrollment.id,
         diff: { status: ['active', 'completed'], completed_at: [null, now.toISOString()] },
       });

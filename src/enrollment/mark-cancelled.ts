@@ -14,7 +14,6 @@ export function markCancelled(tx: EntityManager, enrollment: Enrollment, actor: 
   recordAudit(tx, {
     actor,
     action: 'enrollment.cancelled',
-    entityType: 'enrollment',
     entityId: enrollment.id,
     diff: { status: [before, 'cancelled'], cancelled_at: [null, at.toISOString()] },
   });

@@ -98,7 +98,7 @@ export class AuthService {
       });
     }
     if (principal.kind !== 'user') throw new DomainError('UNAUTHENTICATED', 'SESSION_REQUIRED', 'no session to log out of');
-    await this.sessions.revoke(principal.sessionId);
+    await this.sessions.revoke(principal.sessionId, principal.id);
     this.log.info({ userId: principal.id, sessionId: principal.sessionId }, 'logout');
   }
 

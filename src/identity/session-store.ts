@@ -117,7 +117,7 @@ export class SessionStore {
         absoluteExpireTime: new Date(absolute),
         revokeTime: null,
       });
-      recordAudit(tx, { actor: user.id, action: 'session.created', entityType: 'Session', entityId: id });
+      recordAudit(tx, { actor: user.id, action: 'session.created', entityId: id });
     });
     if (this.suspectSince === undefined) {
       const cached: Cached = { s: id, u: user.id, r: user.role, e: expire, a: absolute };
@@ -153,15 +153,23 @@ export class SessionStore {
     return this.resolveFromDatabase(hash, key, now);
   }
 
-  /** Revokes one session at once: PostgreSQL first, then the cache. */
-  async revoke(sessionId: string): Promise<void> {
-    const revoked = await this.sessions.revoke(sessionId, new Date());
-    await this.writeTombstones(revoked);
+  /** Revokes one session at once: PostgreSQL first (audited as `actor`'s), then the cache. */
+  async revoke(sessionId: string, actor: string): Promise<void> {
+    await this.revokeAudited(actor, (tx, at) => tx.getRepository(SessionSchema).revoke(sessionId, at));
   }
 
-  /** Revokes every session of a user (on deletion, role or password change). */
-  async revokeAllOfUser(userId: string): Promise<number> {
-    const revoked = await this.sessions.revokeAllOfUser(userId, new Date());
+  /** Revokes every session of a user (on deletion, role or password change), audited as `actor`'s. */
+  async revokeAllOfUser(userId: string, actor: string): Promise<number> {
+    return this.revokeAudited(actor, (tx, at) => tx.getRepository(SessionSchema).revokeAllOfUser(userId, at));
+  }
+
+  /** The revocation and an audit entry per revoked session in one transaction; then the cache's tombstones. */
+  private async revokeAudited(actor: string, revoke: (tx: EntityManager, at: Date) => Promise<RevokedSession[]>): Promise<number> {
+    const revoked = await transactional(this.em, async (tx) => {
+      const sessions = await revoke(tx, new Date());
+      for (const session of sessions) recordAudit(tx, { actor, action: 'session.revoked', entityId: session.id });
+      return sessions;
+    });
     await this.writeTombstones(revoked);
     return revoked.length;
   }
@@ -182,7 +190,7 @@ export class SessionStore {
     if (!isLive(record, now)) {
       // Saves the next lookup a database read; while the cache is suspect, settling writes it.
       if (record.revokeTime !== null && this.suspectSince === undefined) {
-        await this.writeTombstones([{ tokenHash: hash, expireTime: record.expireTime }]);
+        await this.writeTombstones([{ id: record.id, tokenHash: hash, expireTime: record.expireTime }]);
       }
       return undefined;
     }

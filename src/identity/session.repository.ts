@@ -16,6 +16,7 @@ export interface SessionRecord {
 
 /** The cache key material and lifetime of a session that was just revoked. */
 export interface RevokedSession {
+  readonly id: string;
   readonly tokenHash: string;
   readonly expireTime: Date;
 }
@@ -65,21 +66,23 @@ export class SessionRepository extends EntityRepository<Session> {
   async revokedSince(since: Date, now: Date): Promise<RevokedSession[]> {
     const rows = await this.em
       .getConnection()
-      .execute<{ token_hash: string; expire_time: Date | string }[]>(
-        'select token_hash, expire_time from sessions where revoke_time >= ? and expire_time > ?',
+      .execute<{ id: string; token_hash: string; expire_time: Date | string }[]>(
+        'select id, token_hash, expire_time from sessions where revoke_time >= ? and expire_time > ?',
         [since, now],
       );
-    return rows.map((r) => ({ tokenHash: r.token_hash, expireTime: dateOf(r.expire_time) }));
+    return rows.map((r) => ({ id: r.id, tokenHash: r.token_hash, expireTime: dateOf(r.expire_time) }));
   }
 
   private async revokeWhere(condition: string, params: unknown[], at: Date): Promise<RevokedSession[]> {
     const rows = await this.em
       .getConnection()
-      .execute<{ token_hash: string; expire_time: Date | string }[]>(
-        `update sessions set revoke_time = ? where ${condition} and revoke_time is null returning token_hash, expire_time`,
+      .execute<{ id: string; token_hash: string; expire_time: Date | string }[]>(
+        `update sessions set revoke_time = ? where ${condition} and revoke_time is null returning id, token_hash, expire_time`,
         [at, ...params],
+        'all',
+        this.em.getTransactionContext(),
       );
-    return rows.map((r) => ({ tokenHash: r.token_hash, expireTime: dateOf(r.expire_time) }));
+    return rows.map((r) => ({ id: r.id, tokenHash: r.token_hash, expireTime: dateOf(r.expire_time) }));
   }
 }
 

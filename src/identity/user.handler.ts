@@ -8,13 +8,14 @@ import type { UserData } from './user-data.js';
 /** campus.identity.v1.UserService: proto in, use case, proto out. */
 export function userHandlers(unary: Unary, users: UserService): UserServiceServer {
   return {
-    createUser: unary(async (req) =>
+    createUser: unary(async (req, ctx) =>
       toMessage(
         await users.create({
           name: req.user?.name ?? '',
           email: req.user?.email ?? '',
           role: roleFromProto(req.user?.role ?? Role.ROLE_UNSPECIFIED),
           password: req.password,
+          actor: ctx.principal.kind === 'anonymous' ? undefined : ctx.principal.id,
         }),
       ),
     ),

@@ -20,6 +20,8 @@ export interface CreateUser {
   readonly email: string;
   readonly role: UserRole | undefined;
   readonly password: string;
+  /** Who creates the user, for the audit log: absent for a sign-up (the new user is its own actor). */
+  readonly actor?: string;
 }
 
 /**
@@ -129,6 +131,8 @@ export class UserService {
       createTime: now,
       updateTime: now,
     });
+    // One flush, one transaction: the user and its audit entry commit together.
+    recordAudit(this.em, { actor: input.actor ?? user.id, action: 'user.created', entityId: user.id, diff: { role: [null, user.role] } });
     try {
       await this.em.flush();
     } catch (err) {
@@ -225,11 +229,11 @@ export class UserService {
 
         const roleDiff = diffOf<typeof before>(before, user, ['role']);
         if (Object.keys(roleDiff).length > 0) {
-          recordAudit(tx, { actor: input.actor, action: 'user.role_changed', entityType: 'user', entityId: user.id, diff: roleDiff });
+          recordAudit(tx, { actor: input.actor, action: 'user.role_changed', entityId: user.id, diff: roleDiff });
         }
         const changed = Object.keys(diffOf<typeof before>(before, user, ['name', 'email']));
         if (changed.length > 0) {
-          recordAudit(tx, { actor: input.actor, action: 'user.updated', entityType: 'user', entityId: user.id, diff: { fields: changed } });
+          recordAudit(tx, { actor: input.actor, action: 'user.updated', entityId: user.id, diff: { fields: changed } });
         }
         return user;
       });
@@ -261,7 +265,7 @@ export class UserService {
       user.emailKey = users.emailKeyOf(placeholder);
       user.passwordHash = UNUSABLE_PASSWORD_HASH;
       user.deleteTime = new Date();
-      recordAudit(tx, { actor: input.actor, action: 'user.deleted', entityType: 'user', entityId: user.id });
+      recordAudit(tx, { actor: input.actor, action: 'user.deleted', entityId: user.id });
     });
     await this.cache.invalidate([input.id]);
   }

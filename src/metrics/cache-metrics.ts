@@ -6,10 +6,12 @@ export interface CacheRecorder {
   misses(n: number): void;
   sets(n: number): void;
   invalidations(n: number): void;
+  /** Cached values this process could not open: counted, dropped, served as misses. */
+  unreadable(n: number): void;
   error(operation: CacheOperation): void;
 }
 
-export type CacheOperation = 'get' | 'set' | 'invalidate' | 'replay';
+export type CacheOperation = 'get' | 'set' | 'invalidate' | 'replay' | 'drop';
 
 /**
  * Cache metrics: counters of gets by result, sets, invalidations and store
@@ -21,6 +23,7 @@ export class CacheMetrics {
   private readonly errors: Counter<'cache' | 'operation'>;
   private readonly setCount: Counter<'cache'>;
   private readonly invalidationCount: Counter<'cache'>;
+  private readonly unreadableCount: Counter<'cache'>;
   private readonly windows = new Map<string, HitWindow>();
   private readonly recorders = new Map<string, CacheRecorder>();
 
@@ -46,6 +49,12 @@ export class CacheMetrics {
     this.invalidationCount = new Counter({
       name: 'cache_invalidations_total',
       help: 'Keys invalidated after a commit.',
+      labelNames: ['cache'],
+      registers,
+    });
+    this.unreadableCount = new Counter({
+      name: 'cache_unreadable_total',
+      help: 'Cached values this process could not open (e.g. sealed under a key it no longer holds): dropped and read from the database.',
       labelNames: ['cache'],
       registers,
     });
@@ -76,6 +85,7 @@ export class CacheMetrics {
       const miss = this.gets.labels({ cache, result: 'miss' });
       const sets = this.setCount.labels({ cache });
       const invalidations = this.invalidationCount.labels({ cache });
+      const unreadable = this.unreadableCount.labels({ cache });
       recorder = {
         hits: (n) => {
           if (n === 0) return;
@@ -89,6 +99,7 @@ export class CacheMetrics {
         },
         sets: (n) => n > 0 && sets.inc(n),
         invalidations: (n) => n > 0 && invalidations.inc(n),
+        unreadable: (n) => n > 0 && unreadable.inc(n),
         error: (operation) => this.errors.labels({ cache, operation }).inc(),
       };
       this.recorders.set(cache, recorder);
@@ -145,5 +156,6 @@ export const NO_CACHE_METRICS: CacheRecorder = {
   misses: () => undefined,
   sets: () => undefined,
   invalidations: () => undefined,
+  unreadable: () => undefined,
   error: () => undefined,
 };

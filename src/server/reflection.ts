@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { Server } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-
-/** The descriptor set `npm run generate` builds with buf, imports included. */
-const DESCRIPTOR_SET = new URL('../../generated/descriptor.binpb', import.meta.url);
+import { DESCRIPTOR_SET } from './request-checks.js';
 
 /**
  * Server reflection (v1 and v1alpha) over every file of our contracts and

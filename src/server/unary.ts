@@ -3,10 +3,12 @@ import type { Authenticate } from '../auth/authenticator.js';
 import type { Authorize } from '../auth/authorizer.js';
 import { ANONYMOUS, type Principal } from '../auth/principal.js';
 import { runInRequestScope } from '../db/request-scope.js';
+import { invalidArgument } from '../errors/domain-error.js';
 import type { Logger } from '../logger.js';
 import type { CallerLimits } from './caller-limits.js';
 import type { CallObserver } from './observe.js';
 import type { RouteReads } from './replica-reads.js';
+import { RejectedRequest } from './request-checks.js';
 import { toGrpcStatus } from './status.js';
 
 /** What a handler may know of the call besides its request message. */
@@ -43,7 +45,8 @@ const OPEN: CallGuards = { authenticate: async () => ANONYMOUS, authorize: async
  * Every unary RPC runs here: in its own request scope (a fresh unit of work
  * per store, the caller's deadline passed down to the stores), with its
  * caller authenticated once, counted against the caller's limit (so that the
- * lookups some authorization rules make are bounded too), authorized (a read
+ * lookups some authorization rules make are bounded too), its request's
+ * boundary checks applied (see withRequestChecks), authorized (a read
  * whose rule decides on the loaded resource has its response checked before
  * it is sent), and observed (metrics, one log line). Whatever it throws is
  * mapped to a status by `toGrpcStatus`, the only place that does. Unexpected
@@ -63,6 +66,9 @@ export function createUnary(log: Logger, guards: CallGuards = OPEN, observer?: C
         const principal = await guards.authenticate(call.metadata);
         const release = guards.limits?.admit(principal, peer);
         try {
+          // Checked once for every field as it was deserialized (see withRequestChecks), before any rule reads it.
+          if ((call.request as unknown) instanceof RejectedRequest)
+            throw invalidArgument((call.request as unknown as RejectedRequest).violations);
           const checkResponse = await guards.authorize(principal, method, call.request);
           const run = () => handler(call.request, { metadata: call.metadata, peer, principal });
           const response = guards.routeReads

@@ -65,6 +65,8 @@ interface Facts {
   readonly signup?: boolean;
   readonly new_student?: boolean;
   readonly learner?: string;
+  /** The catalog item the call hangs off is unpublished: hidden from all but its teacher, admins and services. */
+  readonly hidden?: boolean;
 }
 
 interface Case {
@@ -295,18 +297,23 @@ const CASES: Readonly<Record<string, CaseBuilder>> = {
   ],
   'CatalogService/UpdateCatalogItem': async () => {
     const { id } = await item({ published: false });
-    return [{ request: { catalogItem: { id, title: 'Renamed course' }, updateMask: 'title' }, facts: { teacher: I() } }];
+    return [{ request: { catalogItem: { id, title: 'Renamed course' }, updateMask: 'title' }, facts: { teacher: I(), hidden: true } }];
   },
-  'CatalogService/DeleteCatalogItem': async () => [{ request: { id: (await item({ published: false })).id }, facts: { teacher: I() } }],
+  'CatalogService/DeleteCatalogItem': async () => [
+    { request: { id: (await item({ published: false })).id }, facts: { teacher: I(), hidden: true } },
+  ],
   'CatalogService/PublishCatalogItem': async () => [
-    { request: { id: (await item({ published: false, lessons: 1 })).id }, facts: { teacher: I() } },
+    { request: { id: (await item({ published: false, lessons: 1 })).id }, facts: { teacher: I(), hidden: true } },
   ],
   'CatalogService/UnpublishCatalogItem': async () => [
     { request: { id: (await item({ published: true, lessons: 1 })).id }, facts: { teacher: I() } },
   ],
   'CatalogService/SearchCatalogItems': () => one({ query: 'things' }, { public: true }),
   'CatalogService/CreateLesson': async () => [
-    { request: { catalogItemId: (await item({ published: false })).id, lesson: { title: 'Intro', position: 1 } }, facts: { teacher: I() } },
+    {
+      request: { catalogItemId: (await item({ published: false })).id, lesson: { title: 'Intro', position: 1 } },
+      facts: { teacher: I(), hidden: true },
+    },
   ],
   'CatalogService/ListLessons': async () => [
     { request: { catalogItemId: world.item }, facts: { public: true, teacher: I() } },
@@ -314,11 +321,16 @@ const CASES: Readonly<Record<string, CaseBuilder>> = {
   ],
   'CatalogService/UpdateLesson': async () => {
     const { lessons } = await item({ published: false, lessons: 1 });
-    return [{ request: { lesson: { id: lessons[0] ?? '', title: 'Renamed lesson' }, updateMask: 'title' }, facts: { teacher: I() } }];
+    return [
+      {
+        request: { lesson: { id: lessons[0] ?? '', title: 'Renamed lesson' }, updateMask: 'title' },
+        facts: { teacher: I(), hidden: true },
+      },
+    ];
   },
   'CatalogService/DeleteLesson': async () => {
     const { lessons } = await item({ published: false, lessons: 1 });
-    return [{ request: { id: lessons[0] ?? '' }, facts: { teacher: I() } }];
+    return [{ request: { id: lessons[0] ?? '' }, facts: { teacher: I(), hidden: true } }];
   },
 
   'EnrollmentService/Enroll': async () => {
@@ -411,10 +423,15 @@ function allowed(path: string, actor: Actor, facts: Facts): boolean {
 }
 
 /** The code a refusal of this actor must have: NOT_FOUND where the service hides what the caller may not see. */
-function refusalOf(path: string, actor: Actor): status {
+function refusalOf(path: string, actor: Actor, facts: Facts): status {
   const rule = rules[path];
+  const mayCall = !(actor.column === 'service' && !methodAllowed(SERVICE_METHODS, path));
+  // The item visibility rule comes before the grants: a hidden item is missing to whoever may not see it.
+  const seesHidden =
+    actor.column === 'admin' || actor.column === 'service' || (actor.userId !== undefined && actor.userId === facts.teacher);
+  if (rule?.onItem && facts.hidden && mayCall && !seesHidden) return status.NOT_FOUND;
   const byRelations = rule !== undefined && Array.isArray(rule[actor.column]);
-  if (rule?.refusedAsNotFound && byRelations && !(actor.column === 'service' && !methodAllowed(SERVICE_METHODS, path))) {
+  if (rule?.refusedAsNotFound && byRelations && mayCall) {
     return status.NOT_FOUND;
   }
   return actor.column === 'anonymous' ? status.UNAUTHENTICATED : status.PERMISSION_DENIED;
@@ -472,7 +489,7 @@ describe('every RPC as every kind of caller', () => {
           const { code, message } = await invoke(method.path, await actor.metadata(c.freshSession), c.request);
           calls++;
           const refused = code === status.UNAUTHENTICATED || code === status.PERMISSION_DENIED;
-          const refusal = refusalOf(method.path, actor);
+          const refusal = refusalOf(method.path, actor, facts);
           const what = `${method.name} as ${actor.name} ${JSON.stringify(c.request).slice(0, 80)}`;
           if (expectAllowed && (refused || (code === status.NOT_FOUND && rules[method.path]?.refusedAsNotFound)))
             wrong.push(`${what}: allowed by the table, refused with ${status[code]} (${message})`);

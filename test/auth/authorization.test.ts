@@ -187,7 +187,7 @@ describe('catalog', () => {
     expect((await call(catalog.createCatalogItem, catalog, newItem(''))).instructorId).toBe('');
   });
 
-  it('when an instructor gives their item away or edits another instructor’s, then PERMISSION_DENIED and it is unchanged', async () => {
+  it('when an instructor gives their item away, then PERMISSION_DENIED; another instructor’s unpublished item is NOT_FOUND to them; it is unchanged', async () => {
     const mine = await call(catalog.createCatalogItem, catalog, newItem(''), teacher.as);
     const giveAway = { catalogItem: { ...mine, instructorId: otherTeacher.id }, updateMask: [] };
     expect(await failure(call(catalog.updateCatalogItem, catalog, giveAway, teacher.as))).toMatchObject({
@@ -195,7 +195,7 @@ describe('catalog', () => {
       reason: 'ADMIN_REQUIRED',
     });
     const retitle = { catalogItem: { ...mine, title: 'Theirs now' }, updateMask: ['title'] };
-    expect((await failure(call(catalog.updateCatalogItem, catalog, retitle, otherTeacher.as))).code).toBe(status.PERMISSION_DENIED);
+    expect((await failure(call(catalog.updateCatalogItem, catalog, retitle, otherTeacher.as))).code).toBe(status.NOT_FOUND);
     expect(await call(catalog.getCatalogItem, catalog, { id: mine.id })).toMatchObject({ title: 'Mine', instructorId: teacher.id });
     expect((await call(catalog.updateCatalogItem, catalog, retitle, teacher.as)).title).toBe('Theirs now');
   });

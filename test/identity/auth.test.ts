@@ -235,7 +235,7 @@ describe('Logout', () => {
   it('when all sessions of a user are revoked, then none of its tokens works', async () => {
     const { user, email } = await student();
     const tokens = [(await login(email)).sessionToken, (await login(email)).sessionToken];
-    expect(await server.app.sessions.revokeAllOfUser(user.id)).toBe(2);
+    expect(await server.app.sessions.revokeAllOfUser(user.id, server.admin.id)).toBe(2);
     for (const token of tokens) expect((await failure(whoAmI(bearer(token)))).code).toBe(status.UNAUTHENTICATED);
   });
 });

@@ -42,7 +42,7 @@ describe('DeleteUser', () => {
   it('when a user is deleted, then user.deleted is audited without personal data', async () => {
     const user = await createUser(client, { name: 'Grace Hopper' });
     await del(user.id);
-    const audit = await rows('select action, actor, diff from audit_log where entity_id = $1', [user.id]);
+    const audit = await rows("select action, actor, diff from audit_log where entity_id = $1 and action <> 'user.created'", [user.id]);
     expect(audit).toEqual([{ action: 'user.deleted', actor: server.admin.id, diff: {} }]);
   });
 

@@ -30,10 +30,11 @@ interface AuditRow extends Record<string, unknown> {
   actor: string;
   diff: Record<string, unknown>;
 }
+// What updates wrote; the user's creation has an entry of its own (user.created).
 const auditOf = (id: string) =>
   queryRows<AuditRow>(
     server.config.databaseUrl ?? '',
-    "select action, actor, diff from audit_log where entity_type = 'user' and entity_id = $1 order by create_time, id",
+    "select action, actor, diff from audit_log where entity_type = 'user' and entity_id = $1 and action <> 'user.created' order by create_time, id",
     [id],
   );
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { TEST_KEYS } from '../support/field-keys.js';
 
 describe('loadConfig', () => {
   it('when nothing is set, then the documented defaults apply and stores are embedded', () => {
@@ -108,5 +109,16 @@ describe('loadConfig', () => {
     [{ REDIS_CLUSTER_NODES: 'x:7000', REDIS_KEY_PREFIX: '{campus}:' }, /REDIS_KEY_PREFIX must not contain/],
   ])('when the Redis Cluster settings are %o, then one line says what is wrong', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('when NODE_ENV=production keeps the development PAGE_TOKEN_SECRET, then the start is refused with one line naming it', () => {
+    const production = { NODE_ENV: 'production', ENCRYPTION_KEYS: TEST_KEYS.a, BLIND_INDEX_KEY: TEST_KEYS.blindIndex };
+    expect(() => loadConfig(production)).toThrow(ConfigError);
+    expect(() => loadConfig(production)).toThrow(/^PAGE_TOKEN_SECRET is required when NODE_ENV=production/);
+    expect(() => loadConfig({ ...production, PAGE_TOKEN_SECRET: 'campus-data-development-page-tokens' })).toThrow(/PAGE_TOKEN_SECRET/);
+    expect(loadConfig({ ...production, PAGE_TOKEN_SECRET: 'a real secret of this deployment' }).pageTokenSecret).toBe(
+      'a real secret of this deployment',
+    );
+    expect(loadConfig({}).pageTokenSecret).toBe('campus-data-development-page-tokens');
   });
 });
