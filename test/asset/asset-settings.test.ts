@@ -16,7 +16,9 @@ describe('asset settings', () => {
   });
 
   it('when NODE_ENV=production and ASSET_URL_KEYS is unset, then the start is refused naming it', () => {
-    expect(() => load({ NODE_ENV: 'production' })).toThrow(/ASSET_URL_KEYS is required/);
+    expect(() => load({ NODE_ENV: 'production', PAGE_TOKEN_SECRET: 'a real secret of this deployment' })).toThrow(
+      /ASSET_URL_KEYS is required/,
+    );
   });
 
   it('when ASSET_URL_KEYS lists two keys, then the first signs and both are kept for the edge', () => {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Metadata } from '@grpc/grpc-js';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AssetServiceClient } from '../../generated/campus/asset/v1/asset.js';
 import { AuditServiceClient, ListAuditEntriesRequest } from '../../generated/campus/audit/v1/audit.js';
 import { PaymentServiceClient } from '../../generated/campus/billing/v1/payment.js';
 import { CatalogServiceClient, CreateLessonRequest } from '../../generated/campus/catalog/v1/catalog.js';
@@ -13,6 +14,7 @@ import { AUDIT_BEGIN, AUDIT_END, AUDITED_ACTIONS, renderAuditTable } from '../..
 import { SECURITY_DOC, withGenerated } from '../../src/auth/rule-table-doc.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { BOOTSTRAP_ACTOR } from '../../src/identity/bootstrap-admin.js';
+import { createAsset, upload } from '../asset/asset-support.js';
 import { createTestDatabase, rawClient } from '../support/databases.js';
 import { anonymous, bearer, call, connect, connectAnonymous } from '../support/grpc.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -27,6 +29,7 @@ let catalog: CatalogServiceClient;
 let enrollments: EnrollmentServiceClient;
 let payments: PaymentServiceClient;
 let audit: AuditServiceClient;
+let assetClient: AssetServiceClient;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -37,9 +40,10 @@ beforeAll(async () => {
   enrollments = connect(EnrollmentServiceClient, server.port);
   payments = connect(PaymentServiceClient, server.port);
   audit = connect(AuditServiceClient, server.port);
+  assetClient = connect(AssetServiceClient, server.port);
 });
 afterAll(async () => {
-  for (const client of [users, auth, catalog, enrollments, payments, audit]) client?.close();
+  for (const client of [users, auth, catalog, enrollments, payments, audit, assetClient]) client?.close();
   await server?.close();
 });
 
@@ -275,6 +279,48 @@ const WRITES: readonly [rpc: string, run: () => Promise<{ filter: Partial<ListAu
         expected: [
           [learner.id, 'payment.succeeded'],
           [ADMIN(), 'payment.refunded'],
+        ],
+      };
+    },
+  ],
+  [
+    'CreateAsset, CompleteAssetUpload, DeleteAsset',
+    async () => {
+      const item = await publishedItem(0n);
+      const bytes = Buffer.from('audited handout');
+      const created = await createAsset(assetClient, admin, { catalogItemId: item.id }, bytes);
+      expect((await upload(created, bytes)).ok).toBe(true);
+      const id = created.asset?.id ?? '';
+      await call(assetClient.completeAssetUpload, assetClient, { id }, admin);
+      await call(assetClient.deleteAsset, assetClient, { id, etag: '' }, admin);
+      return {
+        filter: { entityType: 'asset', entityId: id },
+        expected: [
+          [ADMIN(), 'asset.created'],
+          [ADMIN(), 'asset.completed'],
+          [ADMIN(), 'asset.deleted'],
+        ],
+      };
+    },
+  ],
+  [
+    'the sweep of stale PENDING assets',
+    async () => {
+      const item = await publishedItem(0n);
+      const created = await createAsset(assetClient, admin, { catalogItemId: item.id }, Buffer.from('never completed'));
+      const id = created.asset?.id ?? '';
+      const sql = await rawClient(server.config.databaseUrl ?? '');
+      try {
+        await sql.query("update assets set create_time = now() - interval '2 days' where id = $1", [id]);
+      } finally {
+        await sql.end();
+      }
+      await server.app.assets.job.runOnce();
+      return {
+        filter: { entityType: 'asset', entityId: id },
+        expected: [
+          [ADMIN(), 'asset.created'],
+          ['system', 'asset.swept'],
         ],
       };
     },

@@ -112,7 +112,12 @@ describe('loadConfig', () => {
   });
 
   it('when NODE_ENV=production keeps the development PAGE_TOKEN_SECRET, then the start is refused with one line naming it', () => {
-    const production = { NODE_ENV: 'production', ENCRYPTION_KEYS: TEST_KEYS.a, BLIND_INDEX_KEY: TEST_KEYS.blindIndex };
+    const production = {
+      NODE_ENV: 'production',
+      ENCRYPTION_KEYS: TEST_KEYS.a,
+      BLIND_INDEX_KEY: TEST_KEYS.blindIndex,
+      ASSET_URL_KEYS: 'k1:aaaaaaaaaaaaaaaaaaaa',
+    };
     expect(() => loadConfig(production)).toThrow(ConfigError);
     expect(() => loadConfig(production)).toThrow(/^PAGE_TOKEN_SECRET is required when NODE_ENV=production/);
     expect(() => loadConfig({ ...production, PAGE_TOKEN_SECRET: 'campus-data-development-page-tokens' })).toThrow(/PAGE_TOKEN_SECRET/);
