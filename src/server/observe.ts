@@ -1,4 +1,4 @@
-import { ServerInterceptingCall, type ServerInterceptingCallInterface, type ServerInterceptor, status } from '@grpc/grpc-js';
+import { type Deadline, ServerInterceptingCall, type ServerInterceptingCallInterface, type ServerInterceptor, status } from '@grpc/grpc-js';
 import type { Logger } from '../logger.js';
 import type { GrpcMetrics, GrpcType, MethodMetrics } from '../metrics/grpc-metrics.js';
 
@@ -22,6 +22,16 @@ const CODE_NAMES: Record<number, string> = {
   [status.DATA_LOSS]: 'DataLoss',
   [status.UNAUTHENTICATED]: 'Unauthenticated',
 };
+
+/**
+ * The code of a call that ended before its handler answered: grpc-js marks a
+ * call cancelled both when the client gave up and when its deadline passed
+ * (it has then sent DEADLINE_EXCEEDED), and the metrics must tell them apart.
+ */
+export function endedEarly(deadline: Deadline | undefined): status {
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return ms !== undefined && Number.isFinite(ms) && Date.now() >= ms ? status.DEADLINE_EXCEEDED : status.CANCELLED;
+}
 
 /**
  * Metrics and the request log of every call: one log line per RPC with
@@ -82,7 +92,7 @@ export function observeCalls(observer: CallObserver, observedElsewhere: (path: s
             m.received.inc();
             nextMessage(message);
           },
-          onCancel: () => finish(status.CANCELLED),
+          onCancel: () => finish(endedEarly(call.getDeadline())),
         }),
       sendMessage: (message, next) => {
         m.sent.inc();

@@ -6,7 +6,7 @@ import { runInRequestScope } from '../db/request-scope.js';
 import { invalidArgument } from '../errors/domain-error.js';
 import type { Logger } from '../logger.js';
 import type { CallerLimits } from './caller-limits.js';
-import type { CallObserver } from './observe.js';
+import { type CallObserver, endedEarly } from './observe.js';
 import type { RouteReads } from './replica-reads.js';
 import { RejectedRequest } from './request-checks.js';
 import { toGrpcStatus } from './status.js';
@@ -82,7 +82,7 @@ export function createUnary(log: Logger, guards: CallGuards = OPEN, observer?: C
       }).then(
         (response) => {
           if (m) {
-            if (call.cancelled) observer?.finish(m, method, status.CANCELLED, startedAt);
+            if (call.cancelled) observer?.finish(m, method, endedEarly(deadline), startedAt);
             else {
               m.sent.inc();
               observer?.finish(m, method, status.OK, startedAt);
@@ -93,7 +93,7 @@ export function createUnary(log: Logger, guards: CallGuards = OPEN, observer?: C
         (err: unknown) => {
           const mapped = toGrpcStatus(err, deadline !== undefined && Date.now() >= deadline);
           if (mapped.unexpected) log.error({ err, method }, 'unexpected error');
-          if (m) observer?.finish(m, method, call.cancelled ? status.CANCELLED : mapped.status.code, startedAt);
+          if (m) observer?.finish(m, method, call.cancelled ? endedEarly(deadline) : mapped.status.code, startedAt);
           callback(mapped.status);
         },
       );
