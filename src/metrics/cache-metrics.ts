@@ -11,12 +11,15 @@ export interface CacheRecorder {
   error(operation: CacheOperation): void;
 }
 
-export type CacheOperation = 'get' | 'set' | 'invalidate' | 'replay' | 'drop';
+const CACHE_OPERATIONS = ['get', 'set', 'invalidate', 'replay', 'drop'] as const;
+export type CacheOperation = (typeof CACHE_OPERATIONS)[number];
 
 /**
  * Cache metrics: counters of gets by result, sets, invalidations and store
  * errors per cache, and `cache_hit_ratio` over a sliding window (`windowMs`
- * in `bucketMs` buckets), computed when scraped from in-process counts.
+ * in `bucketMs` buckets), computed when scraped from in-process counts. Every
+ * counter of a cache is exported (at 0) from the moment the cache is made, so
+ * rates and error ratios over them are 0, not absent, while nothing happens.
  */
 export class CacheMetrics {
   private readonly gets: Counter<'cache' | 'result'>;
@@ -61,7 +64,7 @@ export class CacheMetrics {
     const windows = this.windows;
     new Gauge({
       name: 'cache_hit_ratio',
-      help: `Hits over gets in the last ${Math.round(windowMs / 1000)} s (sliding window); absent before the first get.`,
+      help: `Hits over gets in the last ${Math.round(windowMs / 1000)} s (sliding window), or in the last such window with gets while there are none; absent before the first get.`,
       labelNames: ['cache'],
       registers,
       collect() {
@@ -86,6 +89,8 @@ export class CacheMetrics {
       const sets = this.setCount.labels({ cache });
       const invalidations = this.invalidationCount.labels({ cache });
       const unreadable = this.unreadableCount.labels({ cache });
+      const errors = new Map(CACHE_OPERATIONS.map((operation) => [operation, this.errors.labels({ cache, operation })]));
+      for (const counter of [hit, miss, sets, invalidations, unreadable, ...errors.values()]) counter.inc(0);
       recorder = {
         hits: (n) => {
           if (n === 0) return;
@@ -100,7 +105,7 @@ export class CacheMetrics {
         sets: (n) => n > 0 && sets.inc(n),
         invalidations: (n) => n > 0 && invalidations.inc(n),
         unreadable: (n) => n > 0 && unreadable.inc(n),
-        error: (operation) => this.errors.labels({ cache, operation }).inc(),
+        error: (operation) => errors.get(operation)?.inc(),
       };
       this.recorders.set(cache, recorder);
     }
@@ -108,11 +113,16 @@ export class CacheMetrics {
   }
 }
 
-/** Hits and misses per time bucket in a ring; buckets older than the window are ignored. */
+/**
+ * Hits and misses per time bucket in a ring; buckets older than the window are
+ * ignored. A window without gets reports the ratio of the last one that had
+ * some: an idle cache keeps its ratio instead of vanishing from the dashboard.
+ */
 class HitWindow {
   private readonly starts: number[];
   private readonly hits: number[];
   private readonly misses: number[];
+  private last: number | undefined;
 
   constructor(
     windowMs: number,
@@ -146,7 +156,8 @@ class HitWindow {
       hits += this.hits[i] ?? 0;
       total += (this.hits[i] ?? 0) + (this.misses[i] ?? 0);
     }
-    return total === 0 ? undefined : hits / total;
+    if (total > 0) this.last = hits / total;
+    return this.last;
   }
 }
 
