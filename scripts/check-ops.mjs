@@ -4,11 +4,14 @@ import { readFileSync } from 'node:fs';
 const dashboard = JSON.parse(readFileSync(new URL('../ops/grafana/campus-data.json', import.meta.url), 'utf8'));
 const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)).join('\n');
 const required = [
-  'grpc_server_handled_total',
-  'grpc_server_handling_seconds_bucket',
-  'db_client_operation_duration_seconds_bucket',
-  'cache_gets_total',
-  'cache_errors_total',
+  'campus_data:grpc_requests:rate5m',
+  'campus_data:grpc_responses:rate5m',
+  'campus_data:grpc_errors:ratio_rate5m',
+  'campus_data:grpc_latency_seconds:p99_5m',
+  'campus_data:db_latency_seconds:p99_5m',
+  'campus_data:cache_hit_ratio:rate5m',
+  'campus_data:cache_errors:rate5m',
+  'campus_auth_events_total',
   'db_table_size_bytes',
   'db_table_rows',
   'process_cpu_seconds_total',
