@@ -130,6 +130,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     negativeTtlMs: config.cacheNegativeTtlMs,
     enabled: config.cacheEnabled,
     nearTtlMs: config.cacheNearTtlMs,
+    nearPushedTtlMs: config.cacheNearPushedTtlMs,
     metrics: new CacheMetrics(registry),
     log,
   });
