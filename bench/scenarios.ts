@@ -59,6 +59,18 @@ export const scenarios: readonly Scenario[] = [
   }),
 
   getCatalogItem('GetCatalogItem cached'),
+  // One published item for every call: the near cache's best case.
+  defineScenario<GetCatalogItemRequest, CatalogItem, { id: string }>({
+    name: 'GetCatalogItem one hot id',
+    method: CatalogServiceService.getCatalogItem,
+    setup: async ({ sql, options }) => {
+      await ensureBenchItems(sql, options.seedItems);
+      return { id: benchItemId(benchItemPublished(0) ? 0 : 1) };
+    },
+    makeRequest:
+      ({ id }) =>
+      () => ({ id }),
+  }),
   // The same reads with the cache off: every call a point read in PostgreSQL.
   getCatalogItem('GetCatalogItem uncached', { CACHE_ENABLED: 'false' }),
 
