@@ -89,7 +89,7 @@ export class Cache {
   private consecutiveFailures = 0;
   private openUntil = 0;
   private closed = false;
-  /** Invalidations of the other replicas, where the store pushes them (see nearPushedTtlMs). */
+  /** Invalidations to and from the other replicas, where the store carries them (see nearPushedTtlMs). */
   private readonly feed: InvalidationFeed | undefined;
   /** The near cache of each resource, by key prefix (`v1:catalog_item:`), for the pushed invalidations. */
   private readonly nearCaches = new Map<string, NearCache<unknown>>();
@@ -115,8 +115,8 @@ export class Cache {
     this.replayIntervalMs = options.replayIntervalMs ?? 1_000;
     this.breakerFailures = options.breaker?.failures ?? 5;
     this.breakerOpenMs = options.breaker?.openMs ?? 1_000;
-    const { nearTtlMs, nearPushedTtlMs } = this.options;
-    this.feed = this.enabled && nearTtlMs > 0 && nearPushedTtlMs > nearTtlMs ? store.invalidationFeed?.({ boundMs: nearTtlMs }) : undefined;
+    // Published whatever this replica's own settings: other replicas may keep their copies long on the strength of it.
+    this.feed = store.invalidationFeed?.({ boundMs: this.options.nearTtlMs > 0 ? this.options.nearTtlMs : 1_000 });
     this.feed?.onInvalidated((keys) => this.invalidatedElsewhere(keys));
     store.onReady(() => {
       this.openUntil = 0;
@@ -133,7 +133,8 @@ export class Cache {
   /** The near cache of the resource whose keys start with `prefix`; see NearCache. */
   nearCacheFor<V>(prefix: string): NearCache<V> {
     const { nearTtlMs, nearMaxEntries, nearPushedTtlMs } = this.options;
-    const near = new NearCache<V>(nearTtlMs, nearMaxEntries, nearPushedTtlMs, this.feed);
+    const pushed = this.enabled && nearPushedTtlMs > nearTtlMs ? nearPushedTtlMs : 0;
+    const near = new NearCache<V>(nearTtlMs, nearMaxEntries, pushed, this.feed);
     this.nearCaches.set(prefix, near as NearCache<unknown>);
     return near;
   }

@@ -17,7 +17,12 @@ afterAll(async () => {
 });
 
 /** A replica with a near cache kept up to a minute while pushed invalidations reach it; `url` is its Redis. */
-async function replica(url: string, prefix: string, rows: Map<string, string>) {
+async function replica(
+  url: string,
+  prefix: string,
+  rows: Map<string, string>,
+  options: { enabled?: boolean; nearPushedTtlMs?: number } = {},
+) {
   const store = new RedisStore({ url, keyPrefix: prefix, commandTimeoutMs: 300 });
   await store.connect();
   closers.push(() => store.close());
@@ -27,7 +32,7 @@ async function replica(url: string, prefix: string, rows: Map<string, string>) {
     storeReads++;
     return readVersioned(keys);
   };
-  const cache = new Cache(store, { ttlMs: 60_000, negativeTtlMs: 5_000, nearTtlMs: BOUND_MS, nearPushedTtlMs: 60_000 });
+  const cache = new Cache(store, { ttlMs: 60_000, negativeTtlMs: 5_000, nearTtlMs: BOUND_MS, nearPushedTtlMs: 60_000, ...options });
   const items = cache.resource<string, Row>({
     name: 'pushed_item',
     version: 1,
@@ -71,6 +76,18 @@ describe('pushed invalidations', () => {
     rows.set('a', 'Analysis');
     await theirs.items.invalidate(['a']);
     expect(await msUntil(() => mine.items.get('a'), 'Analysis', BOUND_MS)).toBeLessThan(BOUND_MS / 2);
+  });
+
+  it('when the writer neither caches nor keeps copies long itself, then it still publishes what it invalidates', async () => {
+    const p = prefix();
+    const rows = new Map([['d', 'Dynamics']]);
+    const mine = await replica(inject('redisUrl'), p, rows);
+    const theirs = await replica(inject('redisUrl'), p, rows, { enabled: false, nearPushedTtlMs: 0 });
+    await sleep(BOUND_MS);
+    expect((await mine.items.get('d'))?.title).toBe('Dynamics');
+    rows.set('d', 'Dialectics');
+    await theirs.items.invalidate(['d']);
+    expect(await msUntil(() => mine.items.get('d'), 'Dialectics', BOUND_MS)).toBeLessThan(BOUND_MS / 2);
   });
 
   it('when the channel is cut, then another replica’s write shows within the near TTL', async () => {
