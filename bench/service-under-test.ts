@@ -46,6 +46,9 @@ export async function startServiceUnderTest(
         GRPC_PORT: '0',
         GRPC_HOST: '127.0.0.1',
         METRICS_PORT: '0',
+        // Free ports: a second service (a scenario with settings of its own) or another run on the machine must not collide.
+        ASSET_EMBEDDED_STORAGE_PORT: '0',
+        ASSET_EMBEDDED_EDGE_PORT: '0',
         DATABASE_URL: databaseUrl,
         MONGO_URL: mongo.url,
         REDIS_URL: options.redisUrl,

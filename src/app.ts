@@ -73,6 +73,7 @@ import { addReflection } from './server/reflection.js';
 import { readRouting } from './server/replica-reads.js';
 import { requestDescriptors, withRequestChecks } from './server/request-checks.js';
 import { serverCredentials } from './server/server-credentials.js';
+import { withSharedResponses } from './server/shared-responses.js';
 import { createUnary } from './server/unary.js';
 import { openStores, type Stores } from './stores.js';
 
@@ -130,6 +131,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     negativeTtlMs: config.cacheNegativeTtlMs,
     enabled: config.cacheEnabled,
     nearTtlMs: config.cacheNearTtlMs,
+    nearPushedTtlMs: config.cacheNearPushedTtlMs,
     metrics: new CacheMetrics(registry),
     log,
   });
@@ -237,7 +239,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     [assetModule.definition, assets.handlers],
   ];
   const inputs = requestDescriptors();
-  for (const [definition, handlers] of services) server.addService(withRequestChecks(definition, inputs), handlers as never);
+  for (const [definition, handlers] of services)
+    server.addService(withSharedResponses(withRequestChecks(definition, inputs)), handlers as never);
   const unruled = services.flatMap(([definition]) => Object.values(definition).map((m) => m.path)).filter((path) => !rules[path]);
   if (unruled.length > 0) log.warn({ methods: unruled }, 'methods without an authorization rule are refused to every caller');
   addReflection(server);

@@ -52,6 +52,8 @@ export interface Config {
   readonly cacheEnabled: boolean;
   /** How long a replica keeps a cached value in process: the bound on how late another replica's write shows. */
   readonly cacheNearTtlMs: number;
+  /** How long a near-cache entry may live while pushed invalidations vouch for it; see CacheOptions.nearPushedTtlMs. */
+  readonly cacheNearPushedTtlMs: number;
   /** How often table and collection sizes are read for the storage gauges. */
   readonly storageStatsIntervalMs: number;
   /** Raw analytics events expire this many days after they occurred; rollups are kept. */
@@ -183,6 +185,7 @@ export function loadConfig(env: Env = process.env): Config {
     cacheNegativeTtlMs: read.int('CACHE_NEGATIVE_TTL_MS', 30_000, 100, 300_000),
     cacheEnabled: read.bool('CACHE_ENABLED', true),
     cacheNearTtlMs: read.int('CACHE_NEAR_TTL_MS', 1_000, 0, 60_000),
+    cacheNearPushedTtlMs: read.int('CACHE_NEAR_PUSHED_TTL_MS', 60_000, 0, 900_000),
     storageStatsIntervalMs: read.int('STORAGE_STATS_INTERVAL_MS', 60_000, 1_000, 86_400_000),
     analyticsEventTtlDays: read.int('ANALYTICS_EVENT_TTL_DAYS', 180, 1, 3650),
     analyticsRollupIntervalMs: read.int('ANALYTICS_ROLLUP_INTERVAL_MS', 60_000, 0, 86_400_000),

@@ -17,15 +17,18 @@ const BEARER = /^Bearer +([A-Za-z0-9._~+/-]{1,512}=*)$/i;
 
 /**
  * `authorization: Bearer <token>` -> the principal. No header: anonymous. A
- * configured service token (matched by its SHA-256, no I/O) or else a session
- * token (one cache read, PostgreSQL on a miss). Anything else, including an
- * expired or revoked session, is UNAUTHENTICATED; the message never repeats
- * the token.
+ * configured service token (matched by its SHA-256 the first time, then by
+ * the token itself: no hash, no I/O) or else a session token (one cache read,
+ * PostgreSQL on a miss, on every call, so a revocation or expiry counts at
+ * once). Anything else, including an expired or revoked session, is
+ * UNAUTHENTICATED; the message never repeats the token.
  */
 export function createAuthenticator(serviceTokens: readonly ServiceToken[], sessions: SessionResolver): Authenticate {
   const services = new Map<string, ServicePrincipal>(
     serviceTokens.map((t) => [t.sha256, { kind: 'service', id: t.name, methods: t.methods }]),
   );
+  // Service tokens are fixed by configuration: one entry per configured token at most, never stale.
+  const byToken = new Map<string, ServicePrincipal>();
   return async (metadata) => {
     const values = metadata.get('authorization');
     if (values.length === 0) return ANONYMOUS;
@@ -34,7 +37,14 @@ export function createAuthenticator(serviceTokens: readonly ServiceToken[], sess
     if (token === undefined) {
       throw new DomainError('UNAUTHENTICATED', 'MALFORMED_AUTHORIZATION', 'authorization metadata must be one "Bearer <token>"');
     }
-    const principal = services.get(tokenHash(token)) ?? (await sessions.resolve(token));
+    const known = byToken.get(token);
+    if (known !== undefined) return known;
+    const service = services.get(tokenHash(token));
+    if (service !== undefined) {
+      byToken.set(token, service);
+      return service;
+    }
+    const principal = await sessions.resolve(token);
     if (principal === undefined) {
       throw new DomainError('UNAUTHENTICATED', 'INVALID_TOKEN', 'the token is invalid, expired or revoked; sign in again');
     }

@@ -1,3 +1,5 @@
+import type { InvalidationFeed } from './invalidation-feed.js';
+
 /**
  * The few key-value operations the cache layer needs, so that the service runs
  * on Redis or, with no Redis at hand, on an in-process map with the same TTL
@@ -40,6 +42,12 @@ export interface CacheStore {
   incrWithTtl(key: string, ttlMs: number, by?: number, options?: WriteOptions): Promise<Counter>;
   /** True when the store answers right now. */
   ping(): Promise<boolean>;
+  /**
+   * The feed that carries invalidations to every process on this store, so
+   * near caches may keep entries longer (see InvalidationFeed); one per store,
+   * started on first call. Absent where there is none.
+   */
+  invalidationFeed?(options: { readonly boundMs: number }): InvalidationFeed;
   /** Calls `listener` whenever the store becomes usable again after an outage. */
   onReady(listener: () => void): void;
   close(): Promise<void>;

@@ -2,7 +2,9 @@ import type { Logger } from '../logger.js';
 import { type CacheMetrics, type CacheOperation, type CacheRecorder, NO_CACHE_METRICS } from '../metrics/cache-metrics.js';
 import type { CacheStore } from './cache-store.js';
 import { CachedResource, type ResourceSpec } from './cached-resource.js';
+import type { InvalidationFeed } from './invalidation-feed.js';
 import { KeyValueCache } from './key-value-cache.js';
+import { NearCache } from './near-cache.js';
 
 export interface CacheOptions {
   /** TTL of a cached value (before ±jitter). Also the bound on staleness after a lost invalidation. */
@@ -15,6 +17,13 @@ export interface CacheOptions {
    * replica's write shows here.
    */
   readonly nearTtlMs?: number;
+  /**
+   * How long this process may keep a value in front of the store while the
+   * store's invalidation feed vouches for it (see InvalidationFeed); at most
+   * `nearTtlMs` when the feed is down or this is not above `nearTtlMs` (the
+   * default, 0, uses no feed).
+   */
+  readonly nearPushedTtlMs?: number;
   /** Most values each resource keeps in process. */
   readonly nearMaxEntries?: number;
   /** Spread of every TTL, as a fraction (0.1 = ±10%). */
@@ -50,6 +59,7 @@ export interface ResolvedCacheOptions {
   readonly beta: number;
   readonly generationTtlMs: number;
   readonly nearTtlMs: number;
+  readonly nearPushedTtlMs: number;
   readonly nearMaxEntries: number;
 }
 
@@ -79,6 +89,10 @@ export class Cache {
   private consecutiveFailures = 0;
   private openUntil = 0;
   private closed = false;
+  /** Invalidations to and from the other replicas, where the store carries them (see nearPushedTtlMs). */
+  private readonly feed: InvalidationFeed | undefined;
+  /** The near cache of each resource, by key prefix (`v1:catalog_item:`), for the pushed invalidations. */
+  private readonly nearCaches = new Map<string, NearCache<unknown>>();
 
   constructor(
     readonly store: CacheStore,
@@ -91,6 +105,7 @@ export class Cache {
       beta: options.beta ?? 1,
       generationTtlMs: options.generationTtlMs ?? Math.max(60_000, 2 * options.negativeTtlMs),
       nearTtlMs: options.nearTtlMs ?? 0,
+      nearPushedTtlMs: options.nearPushedTtlMs ?? 0,
       nearMaxEntries: options.nearMaxEntries ?? 10_000,
     };
     this.enabled = options.enabled ?? true;
@@ -100,6 +115,9 @@ export class Cache {
     this.replayIntervalMs = options.replayIntervalMs ?? 1_000;
     this.breakerFailures = options.breaker?.failures ?? 5;
     this.breakerOpenMs = options.breaker?.openMs ?? 1_000;
+    // Published whatever this replica's own settings: other replicas may keep their copies long on the strength of it.
+    this.feed = store.invalidationFeed?.({ boundMs: this.options.nearTtlMs > 0 ? this.options.nearTtlMs : 1_000 });
+    this.feed?.onInvalidated((keys) => this.invalidatedElsewhere(keys));
     store.onReady(() => {
       this.openUntil = 0;
       this.consecutiveFailures = 0;
@@ -110,6 +128,15 @@ export class Cache {
   /** A cached resource type; see CachedResource. */
   resource<K, V>(spec: ResourceSpec<K, V>): CachedResource<K, V> {
     return new CachedResource(this, spec);
+  }
+
+  /** The near cache of the resource whose keys start with `prefix`; see NearCache. */
+  nearCacheFor<V>(prefix: string): NearCache<V> {
+    const { nearTtlMs, nearMaxEntries, nearPushedTtlMs } = this.options;
+    const pushed = this.enabled && nearPushedTtlMs > nearTtlMs ? nearPushedTtlMs : 0;
+    const near = new NearCache<V>(nearTtlMs, nearMaxEntries, pushed, this.feed);
+    this.nearCaches.set(prefix, near as NearCache<unknown>);
+    return near;
   }
 
   /** Plain namespaced get/set/del with TTLs (sessions and the like); see KeyValueCache. */
@@ -156,6 +183,8 @@ export class Cache {
     recorder.invalidations(keys.length);
     try {
       await this.store.invalidate(keys, this.options.generationTtlMs);
+      // After the store dropped them: a replica that hears of them and reads again finds them gone.
+      await this.feed?.publish(keys);
       this.consecutiveFailures = 0;
       if (this.pending.size > 0) for (const key of keys) this.pending.delete(key);
     } catch (err) {
@@ -175,6 +204,7 @@ export class Cache {
           const batch = [...this.pending].slice(0, 500);
           try {
             await this.store.invalidate(batch, this.options.generationTtlMs);
+            await this.feed?.publish(batch);
           } catch {
             this.recorder('all').error('replay');
             return;
@@ -195,10 +225,24 @@ export class Cache {
     return this.pending.size;
   }
 
-  /** Stops the replay timer; the store is closed by its owner. */
+  /** Stops the replay timer; the store (and its feed) is closed by its owner. */
   close(): void {
     this.closed = true;
     this.stopReplayTimer();
+  }
+
+  /** Keys `v<version>:<name>:{<id>}` another replica invalidated: dropped from the near caches. */
+  private invalidatedElsewhere(keys: readonly string[]): void {
+    const byPrefix = new Map<NearCache<unknown>, string[]>();
+    for (const key of keys) {
+      const open = key.indexOf('{');
+      const near = open > 0 && key.endsWith('}') ? this.nearCaches.get(key.slice(0, open)) : undefined;
+      if (near === undefined) continue;
+      const ids = byPrefix.get(near) ?? [];
+      ids.push(key.slice(open + 1, -1));
+      byPrefix.set(near, ids);
+    }
+    for (const [near, ids] of byPrefix) near.invalidate(ids);
   }
 
   private remember(keys: readonly string[]): void {

@@ -4,7 +4,7 @@ import type { Cache } from './cache.js';
 import { type CacheEntry, decodeEntry, encodeEntry, jittered, shouldRefreshEarly } from './cache-entry.js';
 import type { ConditionalSet } from './cache-store.js';
 import { type Codec, jsonCodec } from './codec.js';
-import { NearCache } from './near-cache.js';
+import type { NearCache } from './near-cache.js';
 
 export interface ResourceSpec<K, V> {
   /** Lower-case name of the resource, e.g. `catalog_item`: the key namespace and the metrics label. */
@@ -18,7 +18,11 @@ export interface ResourceSpec<K, V> {
   readonly load: (keys: readonly K[]) => Promise<ReadonlyMap<string, V>>;
   /** The id of a key (unique per resource); defaults to `String(key)`. */
   readonly idOf?: (key: K) => string;
-  /** Defaults to plain JSON. Both hits and misses return `decode(encode(loaded))`. */
+  /**
+   * Defaults to plain JSON. Both hits and misses return `decode(encode(loaded))`;
+   * with a near cache that value is kept and handed to every reader of the
+   * key, so readers must not change it.
+   */
   readonly codec?: Codec<V>;
   /** Overrides the Cache's value TTL for this resource. */
   readonly ttlMs?: number;
@@ -52,9 +56,10 @@ const NAME = /^[a-z][a-z0-9_]*$/;
  *   before cannot write its old value back, and in-process flights are dropped
  *   so later readers load afresh.
  * - Store down or slow: reads fall through to `load`, nothing throws.
- * - With a near-cache TTL, the hottest keys are also kept in this process
- *   (see NearCache): no round trip at all; another replica's write shows
- *   after at most that TTL.
+ * - With a near-cache TTL, the hottest keys are also kept in this process,
+ *   decoded (see NearCache): no round trip and no decoding at all; another
+ *   replica's write shows after at most that TTL (pushed invalidations let
+ *   entries live longer without weakening that bound).
  */
 export class CachedResource<K, V> {
   readonly name: string;
@@ -65,7 +70,7 @@ export class CachedResource<K, V> {
   private readonly negativeTtlMs: number;
   private readonly recorder: CacheRecorder;
   private readonly flights = new Map<string, Flight<V>>();
-  private readonly near: NearCache;
+  private readonly near: NearCache<V>;
 
   constructor(
     private readonly cache: Cache,
@@ -80,7 +85,7 @@ export class CachedResource<K, V> {
     this.ttlMs = spec.ttlMs ?? cache.options.ttlMs;
     this.negativeTtlMs = spec.negativeTtlMs ?? cache.options.negativeTtlMs;
     this.recorder = cache.recorder(spec.name);
-    this.near = new NearCache(cache.options.nearTtlMs, cache.options.nearMaxEntries);
+    this.near = cache.nearCacheFor<V>(this.prefix);
   }
 
   /** The store key of an id (without the store's own prefix). */
@@ -105,12 +110,9 @@ export class CachedResource<K, V> {
       const now = Date.now();
       const remaining: string[] = [];
       for (const id of ids) {
-        const payload = this.near.read(id, now);
-        if (payload === undefined) remaining.push(id);
-        else if (payload !== null && !this.opened(payload, id, result)) {
-          this.near.invalidate([id]);
-          remaining.push(id);
-        }
+        const value = this.near.read(id, now);
+        if (value === undefined) remaining.push(id);
+        else if (value !== null) result.set(id, value);
       }
       this.recorder.hits(ids.length - remaining.length);
       if (remaining.length === 0) return result;
@@ -132,7 +134,7 @@ export class CachedResource<K, V> {
       const usable = entry !== undefined && !shouldRefreshEarly(entry, now, this.cache.options.beta);
       if (usable && (!entry.found || this.opened(entry.payload, id, result))) {
         hits++;
-        if (this.near.enabled) this.near.fill(id, entry.found ? entry.payload : null, since, now, entry.expiresAt);
+        if (this.near.enabled) this.near.fill(id, entry.found ? (result.get(id) as V) : null, since, now, entry.expiresAt);
         return;
       }
       if (usable) unreadable.push(fullKey);
@@ -196,8 +198,9 @@ export class CachedResource<K, V> {
     for (const miss of misses) {
       const value = loaded.get(miss.id);
       const payload = value === undefined ? undefined : this.codec.encode(value);
-      if (payload !== undefined) values.set(miss.id, this.codec.decode(payload));
-      if (this.near.enabled && mayWrite && !this.cache.isPending(miss.fullKey)) this.near.fill(miss.id, payload ?? null, since, now);
+      const decoded = payload === undefined ? undefined : this.codec.decode(payload);
+      if (decoded !== undefined) values.set(miss.id, decoded);
+      if (this.near.enabled && mayWrite && !this.cache.isPending(miss.fullKey)) this.near.fill(miss.id, decoded ?? null, since, now);
       if (!mayWrite || miss.token === undefined || this.cache.isPending(miss.fullKey)) continue;
       const ttlMs = jittered(payload === undefined ? this.negativeTtlMs : this.ttlMs, this.cache.options.jitter);
       const entry: CacheEntry =

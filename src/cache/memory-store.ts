@@ -1,4 +1,5 @@
 import { type CacheStore, type ConditionalSet, type Counter, newGenerationToken, type VersionedRead } from './cache-store.js';
+import { LocalInvalidationFeed } from './invalidation-feed.js';
 
 interface Entry {
   readonly value: string;
@@ -12,6 +13,7 @@ interface Entry {
  */
 export class MemoryStore implements CacheStore {
   readonly backend = 'memory';
+  private feed: LocalInvalidationFeed | undefined;
   private readonly entries = new Map<string, Entry>();
   /**
    * Generations apart from values: evicting a generation early could let a
@@ -82,6 +84,12 @@ export class MemoryStore implements CacheStore {
 
   async ping(): Promise<boolean> {
     return true;
+  }
+
+  /** Everyone on this store is in this process: invalidations are delivered as they are made. */
+  invalidationFeed(): LocalInvalidationFeed {
+    this.feed ??= new LocalInvalidationFeed();
+    return this.feed;
   }
 
   onReady(): void {

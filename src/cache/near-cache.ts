@@ -1,22 +1,29 @@
+import type { InvalidationFeed } from './invalidation-feed.js';
+
 /**
  * A small in-process tier in front of the shared store, for the hottest keys.
- * A read served from here costs no network round trip at all, which is what
- * brings a cached Get close to the transport's own cost.
+ * A read served from here costs no network round trip and no decoding: it
+ * keeps the decoded value, shared by every reader (read-only to them).
  *
  * What it may serve, and for how long:
  * - this process's own invalidations drop entries at once, and a read that
  *   was in flight when its key was invalidated never fills it;
- * - another replica's write reaches this process after at most `ttlMs`
- *   (entries live that long at most), the bound on cross-replica staleness.
+ * - another replica's write reaches this process after at most `ttlMs`, the
+ *   bound on cross-replica staleness: an entry lives that long, or, with an
+ *   invalidation feed (see InvalidationFeed), up to `pushedTtlMs` while the
+ *   feed vouches that it would have delivered any invalidation of it older
+ *   than `ttlMs`; when it cannot (the push channel is down), `ttlMs` again.
  */
-export class NearCache {
-  private readonly entries = new Map<string, NearEntry>();
+export class NearCache<V> {
+  private readonly entries = new Map<string, NearEntry<V>>();
   /** When each recently invalidated id was invalidated (performance.now()). */
   private readonly invalidatedAt = new Map<string, number>();
 
   constructor(
     readonly ttlMs: number,
     private readonly maxEntries: number,
+    private readonly pushedTtlMs = 0,
+    private readonly feed?: InvalidationFeed,
   ) {}
 
   get enabled(): boolean {
@@ -28,22 +35,22 @@ export class NearCache {
     return performance.now();
   }
 
-  /** The cached payload (`null` = NOT_FOUND), or undefined when absent or expired. */
-  read(id: string, now: number): string | null | undefined {
+  /** The cached value (`null` = NOT_FOUND), or undefined when absent or expired (`now` is Date.now()). */
+  read(id: string, now: number): V | null | undefined {
     const entry = this.entries.get(id);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= now) {
-      this.entries.delete(id);
-      return undefined;
-    }
-    return entry.payload;
+    if (entry.boundAt > now) return entry.value;
+    if (entry.expiresAt > now && entry.session >= 0 && this.feed?.confirms(entry.session, now)) return entry.value;
+    this.entries.delete(id);
+    return undefined;
   }
 
   /**
-   * Keeps `payload` for at most `ttlMs` (never past `expiresAt`), unless the id
-   * was invalidated after the read that produced it began (`since`).
+   * Keeps `value` for at most `ttlMs` (or `pushedTtlMs`, see the class; never
+   * past `expiresAt`), unless the id was invalidated after the read that
+   * produced it began (`since`).
    */
-  fill(id: string, payload: string | null, since: number, now: number, expiresAt = Number.POSITIVE_INFINITY): void {
+  fill(id: string, value: V | null, since: number, now: number, expiresAt = Number.POSITIVE_INFINITY): void {
     const invalidated = this.invalidatedAt.get(id);
     if (invalidated !== undefined && invalidated >= since) return;
     if (this.entries.size >= this.maxEntries && !this.entries.has(id)) {
@@ -51,8 +58,14 @@ export class NearCache {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
+    const session = this.pushedTtlMs > this.ttlMs ? this.feed?.sessionFor(since) : undefined;
     this.entries.delete(id);
-    this.entries.set(id, { payload, expiresAt: Math.min(expiresAt, now + this.ttlMs) });
+    this.entries.set(id, {
+      value,
+      boundAt: Math.min(expiresAt, now + this.ttlMs),
+      expiresAt: session === undefined ? 0 : Math.min(expiresAt, now + this.pushedTtlMs),
+      session: session ?? -1,
+    });
   }
 
   invalidate(ids: readonly string[]): void {
@@ -70,8 +83,13 @@ export class NearCache {
   }
 }
 
-interface NearEntry {
-  /** Encoded value; null for a cached NOT_FOUND. */
-  readonly payload: string | null;
+interface NearEntry<V> {
+  /** The decoded value; null for a cached NOT_FOUND. */
+  readonly value: V | null;
+  /** Until when it may be served whatever the feed says (Date.now()). */
+  readonly boundAt: number;
+  /** Until when it may be served while the feed confirms `session`. */
   readonly expiresAt: number;
+  /** The feed session it was filled in; -1: none. */
+  readonly session: number;
 }

@@ -9,6 +9,7 @@ import {
   type VersionedRead,
   type WriteOptions,
 } from './cache-store.js';
+import { RedisInvalidationFeed } from './redis-invalidation-feed.js';
 import { slotGroups, slotHasReplica } from './slot-groups.js';
 
 /** One server (`url`) or a Redis Cluster (`cluster`). */
@@ -72,6 +73,9 @@ export class RedisStore implements CacheStore {
   private readonly scripted: Scripted;
   private readonly keyPrefix: string;
   private readonly waitMs: number;
+  private feed: RedisInvalidationFeed | undefined;
+  /** Which cluster master the next subscriber connection goes to. */
+  private nextNode = 0;
 
   constructor(settings: RedisSettings) {
     this.keyPrefix = settings.keyPrefix;
@@ -243,12 +247,40 @@ export class RedisStore implements CacheStore {
     }
   }
 
+  /**
+   * Pub/sub on a connection of its own (see RedisInvalidationFeed); on a
+   * cluster, to one master at a time (any node hears every PUBLISH), the next
+   * one after a loss.
+   */
+  invalidationFeed(options: { readonly boundMs: number }): RedisInvalidationFeed {
+    if (this.feed === undefined) {
+      this.feed = new RedisInvalidationFeed(this.client, {
+        keyPrefix: this.keyPrefix,
+        boundMs: options.boundMs,
+        subscriber: () => this.subscriber(),
+      });
+      this.feed.start();
+    }
+    return this.feed;
+  }
+
   onReady(listener: () => void): void {
     this.client.on('ready', listener);
   }
 
   async close(): Promise<void> {
+    this.feed?.close();
     this.client.disconnect();
+  }
+
+  private subscriber(): Redis | undefined {
+    const options = { lazyConnect: true, autoResubscribe: false, enableOfflineQueue: true, keyPrefix: '' } as const;
+    if (this.cluster === undefined) return (this.client as Redis).duplicate(options);
+    const masters = this.cluster.nodes('master');
+    if (masters.length === 0) return undefined;
+    const node = masters[this.nextNode++ % masters.length] as Redis;
+    // One try per node: a node that went away is replaced by the next master.
+    return node.duplicate({ ...options, retryStrategy: () => null });
   }
 
   private pipe(): Pipe {

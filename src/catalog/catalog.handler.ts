@@ -4,6 +4,7 @@ import type {
   Lesson as LessonMessage,
 } from '../../generated/campus/catalog/v1/catalog.js';
 import { etagOf } from '../errors/etag.js';
+import { sharedResponse } from '../server/shared-responses.js';
 import type { Unary } from '../server/unary.js';
 import type { CatalogItemFields, CatalogItemService } from './catalog-item.service.js';
 import type { CatalogItemData } from './catalog-item-data.js';
@@ -16,7 +17,7 @@ export function catalogHandlers(unary: Unary, items: CatalogItemService, lessons
     createCatalogItem: unary(async (req, ctx) =>
       toCatalogItemMessage(await items.create(catalogItemFields(req.catalogItem), ctx.principal)),
     ),
-    getCatalogItem: unary(async (req, ctx) => toCatalogItemMessage(await items.get(req.id, ctx.principal))),
+    getCatalogItem: unary(async (req, ctx) => sharedResponse(await items.get(req.id, ctx.principal), toCatalogItemMessage)),
     batchGetCatalogItems: unary(async (req, ctx) => ({
       catalogItems: (await items.batchGet(req.ids, ctx.principal)).map(toCatalogItemMessage),
     })),

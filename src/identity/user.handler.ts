@@ -1,5 +1,6 @@
 import { Role, type User as UserMessage, type UserServiceServer } from '../../generated/campus/identity/v1/user.js';
 import { etagOf } from '../errors/etag.js';
+import { sharedResponse } from '../server/shared-responses.js';
 import type { Unary } from '../server/unary.js';
 import type { UserRole } from './user.entity.js';
 import type { RoleInput, UserService } from './user.service.js';
@@ -19,7 +20,7 @@ export function userHandlers(unary: Unary, users: UserService): UserServiceServe
         }),
       ),
     ),
-    getUser: unary(async (req) => toMessage(await users.get(req.id))),
+    getUser: unary(async (req) => sharedResponse(await users.get(req.id), toMessage)),
     batchGetUsers: unary(async (req) => ({ users: (await users.batchGet(req.ids)).map(toMessage) })),
     listUsers: unary(async (req) => {
       const page = await users.list({ pageSize: req.pageSize, pageToken: req.pageToken, role: roleInputFromProto(req.role) });

@@ -143,6 +143,21 @@ describe('the cache on a Redis Cluster', () => {
     expect(a.server.app.cache.pendingInvalidations + b.app.cache.pendingInvalidations).toBe(0);
   });
 
+  it('when invalidations are pushed over the cluster, then a copy outlives the near TTL and another replica’s write shows within milliseconds', async () => {
+    const item = await a.createItem({ title: 'Pushed before' });
+    expect((await getOn(bCatalog, item.id)).title).toBe('Pushed before');
+    await new Promise((resolve) => setTimeout(resolve, 2 * NEAR_TTL_MS));
+    // Changed behind the cache: B still answers from its copy, past the near TTL.
+    await a.sql("update catalog_items set title = 'Behind the cache' where id = $1", [item.id]);
+    expect((await getOn(bCatalog, item.id)).title).toBe('Pushed before');
+    await call(a.client.updateCatalogItem, a.client, { catalogItem: { ...item, title: 'Pushed after' }, updateMask: ['title'] });
+    const writtenAt = performance.now();
+    while ((await getOn(bCatalog, item.id)).title !== 'Pushed after') {
+      expect(performance.now() - writtenAt).toBeLessThan(NEAR_TTL_MS / 2);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  });
+
   it('when an item is deleted, then both replicas answer NOT_FOUND once the near TTL has passed', async () => {
     const item = await a.createItem({ title: 'Gone soon' });
     const read = await getOn(bCatalog, item.id);

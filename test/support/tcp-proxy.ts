@@ -44,8 +44,17 @@ export class TcpProxy {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  /**
+   * Holds every byte in flight without closing anything, as a silent
+   * partition does (no reset reaches either end) until `restore`.
+   */
+  stall(): void {
+    for (const socket of this.sockets) socket.pause();
+  }
+
   restore(): void {
     this.cut = false;
+    for (const socket of this.sockets) socket.resume();
   }
 
   async close(): Promise<void> {
