@@ -11,6 +11,7 @@ import { type App, type AppOverrides, startApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { startEmbeddedMongo } from '../../src/db/embedded-mongo.js';
 import type { EmbeddedStore } from '../../src/db/embedded-postgres.js';
+import { migrateUnderLock } from '../../src/db/migrate-under-lock.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { argon2idHasher } from '../../src/identity/password-hasher.js';
 import { createTestDatabase } from './databases.js';
@@ -45,7 +46,7 @@ export const testPasswordHasher = argon2idHasher({ memoryCost: 1024, timeCost: 1
 export async function startTestServer(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestServer> {
   const db = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => undefined } : await createTestDatabase();
   const migrator = await openPostgres({ url: db.url, statementTimeoutMs: 60_000 });
-  await migrator.migrator.up();
+  await migrateUnderLock(migrator, db.url, 60_000);
   await migrator.close();
   const mongo: EmbeddedStore = await startEmbeddedMongo();
   // The embedded asset storage keeps its objects here; removed on close.
