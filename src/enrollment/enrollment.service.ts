@@ -324,7 +324,7 @@ export class EnrollmentService {
         });
       }
       const now = new Date();
-      const payment = await tx.getRepository(PaymentSchema).lockSucceededOf(enrollment.id);
+      const payment = await tx.getRepository(PaymentSchema).lockSucceededOf(enrollment);
       if (payment) {
         await checkRefundPolicy(tx, this.refundPolicy, cmd.caller, enrollment, now);
         await refundPayment(tx, this.provider, payment, cmd.actor, now);
