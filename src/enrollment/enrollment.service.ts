@@ -364,7 +364,7 @@ export class EnrollmentService {
       if (inserted) recordOutboxEvent(tx, { ...about, type: 'lesson_completed', lessonId: cmd.lessonId.toLowerCase() });
       const allDone = progress.totalLessons > 0 && progress.completedLessonIds.length >= progress.totalLessons;
       if (enrollment.status !== 'active' || !allDone) return { progress };
-      await enrollments.markCompleted(enrollment.id, now);
+      await enrollments.markCompleted(cmd.userId, enrollment.id, now);
       recordAudit(tx, {
         actor: cmd.actor,
         action: 'enrollment.completed',
