@@ -1,14 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../../src/server/free-port.js';
+import { chownPostgres } from './pg-standby.js';
 import { portAnswers } from './port-answers.js';
 
 const BIN = '/usr/sbin/pgbouncer';
-const POSTGRES_UID = 101;
-const POSTGRES_GID = 104;
 
 /**
  * PgBouncer (Debian's, 1.18) in transaction pooling mode on a free loopback
@@ -46,8 +45,8 @@ export class PgBouncer {
     await writeFile(join(dir, 'pgbouncer.ini'), `${ini}\n`);
     const asRoot = process.getuid?.() === 0;
     if (asRoot) {
-      await chown(dir, POSTGRES_UID, POSTGRES_GID);
-      await chown(join(dir, 'pgbouncer.ini'), POSTGRES_UID, POSTGRES_GID);
+      await chownPostgres(dir);
+      await chownPostgres(join(dir, 'pgbouncer.ini'));
     }
     const child = spawn(BIN, [...(asRoot ? ['-u', 'postgres'] : []), join(dir, 'pgbouncer.ini')], { stdio: 'ignore' });
     const bouncer = new PgBouncer(dir, child, port);
