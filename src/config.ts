@@ -17,6 +17,14 @@ export interface Config {
   readonly databaseReplicaMaxLagMs: number;
   /** How often each read replica (and the primary's WAL position) is probed; a probe may take twice this long. */
   readonly databaseReplicaProbeIntervalMs: number;
+  /**
+   * `transaction`: DATABASE_URL (and every replica URL) is a pooler in
+   * transaction mode (PgBouncer): no startup parameters, the statement timeout
+   * set per transaction and by the server's default (see docs/scaling.md).
+   */
+  readonly databasePooler: DatabasePooler;
+  /** How long a starting replica waits for the migrations it needs before it refuses to start. */
+  readonly databaseSchemaWaitMs: number;
   /** MongoDB URL; undefined means "start an in-process MongoDB-wire server". */
   readonly mongoUrl: string | undefined;
   /** MongoDB database name (the URL's path wins when it has one). */
@@ -149,6 +157,9 @@ export interface TlsFiles {
   readonly clientCaFile: string | undefined;
 }
 
+export const DATABASE_POOLERS = ['none', 'transaction'] as const;
+export type DatabasePooler = (typeof DATABASE_POOLERS)[number];
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -170,6 +181,8 @@ export function loadConfig(env: Env = process.env): Config {
     databaseReplicaUrls: read.urls('DATABASE_REPLICA_URLS', ['postgres:', 'postgresql:']),
     databaseReplicaMaxLagMs: read.int('DATABASE_REPLICA_MAX_LAG_MS', 1_000, 0, 3_600_000),
     databaseReplicaProbeIntervalMs: read.int('DATABASE_REPLICA_PROBE_INTERVAL_MS', 250, 10, 60_000),
+    databasePooler: read.oneOf('DATABASE_POOLER', DATABASE_POOLERS, 'none'),
+    databaseSchemaWaitMs: read.int('DATABASE_SCHEMA_WAIT_MS', 60_000, 0, 3_600_000),
     mongoUrl: read.url('MONGO_URL', ['mongodb:', 'mongodb+srv:']),
     mongoDbName: read.string('MONGO_DB', 'campus'),
     ...redis(read),

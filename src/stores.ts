@@ -7,6 +7,8 @@ import { startEmbeddedMongo } from './db/embedded-mongo.js';
 import { type EmbeddedStore, startEmbeddedPostgres } from './db/embedded-postgres.js';
 import { type MongoOrm, openMongo } from './db/mongo.js';
 import { openPostgres, type PostgresOrm } from './db/postgres.js';
+import { awaitSchema } from './db/schema-ready.js';
+import { checkServerStatementTimeout } from './db/statement-timeout.js';
 import type { Logger } from './logger.js';
 
 export interface Stores {
@@ -36,6 +38,7 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
         url: databaseUrl,
         replicaUrls: config.databaseReplicaUrls,
         statementTimeoutMs: config.statementTimeoutMs,
+        transactionPooling: config.databasePooler === 'transaction',
         fieldCrypto,
       }),
       openMongo({ url: mongoUrl, dbName: config.mongoDbName }),
@@ -56,6 +59,19 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
       throw (opened.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
     }
     const [pg, mongo, cache] = [pgResult.value, mongoResult.value, cacheResult.value];
+    try {
+      await checkServerStatementTimeout(pg, {
+        statementTimeoutMs: config.statementTimeoutMs,
+        transactionPooling: config.databasePooler === 'transaction',
+      });
+      // A replica started with a rollout waits for the migrator, and never serves on an older schema.
+      await awaitSchema(pg, config.databaseSchemaWaitMs, (missing) =>
+        log.warn({ missing, waitMs: config.databaseSchemaWaitMs }, 'waiting for migrations this version needs'),
+      );
+    } catch (err) {
+      await Promise.allSettled([pg.close(), mongo.close(), cache.close()]);
+      throw err;
+    }
     log.info(
       {
         postgres: config.databaseUrl ? 'external' : `embedded (${config.dataDir}/postgres)`,

@@ -128,7 +128,7 @@ export class EventIngest {
     return { acceptedCount: docs.length - failed.length, rejections };
   }
 
-  /** One unordered write: inserts, except events with an id, which are upserted on it (stored once). */
+  /** One unordered write: inserts, except events with an id, which are upserted on it and the shard key (stored once). */
   private async write(docs: AnalyticsEvent[]): Promise<void> {
     const collection = this.em.getCollection(AnalyticsEventSchema);
     if (docs.every((doc) => !doc.eventId)) {
@@ -138,7 +138,14 @@ export class EventIngest {
     await collection.bulkWrite(
       docs.map((doc) =>
         doc.eventId
-          ? { updateOne: { filter: { eventId: doc.eventId }, update: { $setOnInsert: doc }, upsert: true } }
+          ? {
+              updateOne: {
+                // The full shard key with the id: on a sharded cluster an upsert must name its shard.
+                filter: { catalogItemId: doc.catalogItemId, occurTime: doc.occurTime, eventId: doc.eventId },
+                update: { $setOnInsert: doc },
+                upsert: true,
+              },
+            }
           : { insertOne: { document: doc } },
       ),
       { ordered: false, ...mongoTimeLimit() },

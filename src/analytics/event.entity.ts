@@ -43,9 +43,11 @@ export const AnalyticsEventSchema = defineEntity({
     { name: 'analytics_events_receive_time_idx', properties: ['receiveTime'] },
     // Retention (real MongoDB only; the in-process stand-in never expires anything).
     // Relay upserts on the outbox id; unique where set (real MongoDB; the stand-in relies on the upsert).
+    // A sharded collection's unique index starts with the shard key (src/db/sharding-plan.ts); an
+    // outbox event's item and time never change, so the id is as unique under them as alone.
     {
-      name: 'analytics_events_event_id_unique',
-      properties: ['eventId'],
+      name: 'analytics_events_item_time_event_id_unique',
+      properties: ['catalogItemId', 'occurTime', 'eventId'],
       options: { unique: true, partialFilterExpression: { eventId: { $type: 'string' } } },
     },
     { name: 'analytics_events_expire_at_ttl', properties: ['expireAt'], options: { expireAfterSeconds: 0 } },

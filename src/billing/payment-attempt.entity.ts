@@ -17,13 +17,14 @@ export const PaymentAttemptSchema = defineEntity({
   name: 'PaymentAttempt',
   tableName: 'payment_attempts',
   properties: {
+    /** The distribution column: an attempt lives on its payment's shard. */
+    userId: p.uuid().primary(),
     /** The id of the payment the attempt becomes. */
     id: p.uuid().primary(),
     /** What the money is for, e.g. `enroll:<request_id>`: a retry of the request reuses its open attempt. */
     requestKey: p.text().index('payment_attempts_request_key_idx'),
     /** Sent to the provider with the charge: the same key twice is one charge. */
-    idempotencyKey: p.text().unique('payment_attempts_idempotency_key_unique'),
-    userId: p.uuid(),
+    idempotencyKey: p.text(),
     /** The enrollment the charge pays for; no foreign key, it may never have committed. */
     enrollmentId: p.uuid(),
     amount: p.bigint(),
@@ -33,7 +34,13 @@ export const PaymentAttemptSchema = defineEntity({
     updateTime: p.datetime(),
     settleTime: p.datetime().nullable(),
   },
-  indexes: [{ name: 'payment_attempts_status_create_time_idx', properties: ['status', 'createTime'] }],
+  // Unique per user: the key is `enroll:<request_id>` or `refund:<payment id>`, a request of that user.
+  uniques: [{ name: 'payment_attempts_user_idempotency_key_unique', properties: ['userId', 'idempotencyKey'] }],
+  indexes: [
+    // Settled by id alone (the reconciler): one probe per shard on Citus.
+    { name: 'payment_attempts_id_idx', properties: ['id'] },
+    { name: 'payment_attempts_status_create_time_idx', properties: ['status', 'createTime'] },
+  ],
   checks: [{ name: 'payment_attempts_amount_check', expression: 'amount > 0' }],
 });
 

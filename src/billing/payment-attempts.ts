@@ -34,23 +34,23 @@ export async function openAttempt(em: EntityManager, attempt: OpenAttempt, now =
       const [open] = await rawQuery<{ id: string; idempotency_key: string }>(
         tx,
         `update payment_attempts set enrollment_id = ?, update_time = ?
-          where id = (select id from payment_attempts
-                       where request_key = ? and status = 'open' and amount = ? and currency = ?
+          where user_id = ? and id = (select id from payment_attempts
+                       where user_id = ? and request_key = ? and status = 'open' and amount = ? and currency = ?
                        order by create_time desc limit 1 for update)
           returning id, idempotency_key`,
-        [attempt.enrollmentId, now, attempt.requestKey, attempt.amount, attempt.currency],
+        [attempt.enrollmentId, now, attempt.userId, attempt.userId, attempt.requestKey, attempt.amount, attempt.currency],
       );
       if (open) return { ...attempt, id: open.id, idempotencyKey: open.idempotency_key };
       const [{ n } = { n: 0 }] = await rawQuery<{ n: number }>(
         tx,
-        'select count(*)::int as n from payment_attempts where request_key = ?',
-        [attempt.requestKey],
+        'select count(*)::int as n from payment_attempts where user_id = ? and request_key = ?',
+        [attempt.userId, attempt.requestKey],
       );
       const created = { id: uuidv7(), idempotencyKey: n === 0 ? attempt.requestKey : `${attempt.requestKey}:${n + 1}` };
       const inserted = await rawQuery(
         tx,
         `insert into payment_attempts (id, request_key, idempotency_key, user_id, enrollment_id, amount, currency, status, create_time, update_time)
-         values (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?) on conflict (idempotency_key) do nothing returning id`,
+         values (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?) on conflict (user_id, idempotency_key) do nothing returning id`,
         [
           created.id,
           attempt.requestKey,

@@ -27,8 +27,11 @@ export class PaymentRepository extends EntityRepository<Payment> {
   }
 
   /** The succeeded (refundable) payment of an enrollment, row-locked; null when there is none. */
-  async lockSucceededOf(enrollmentId: string): Promise<Payment | null> {
-    return this.findOne({ enrollment: enrollmentId, status: 'succeeded' }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  async lockSucceededOf(enrollment: { readonly id: string; readonly user: { readonly id: string } }): Promise<Payment | null> {
+    return this.findOne(
+      { user: enrollment.user.id, enrollment: [enrollment.user.id, enrollment.id], status: 'succeeded' },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    );
   }
 
   /** One keyset page of a user's payments, newest first; `limit` rows at most. */

@@ -10,7 +10,11 @@ import { createFieldCrypto } from '../crypto/field-crypto.js';
 import { loadFieldKeys } from '../crypto/field-keys-file.js';
 import { createLogger } from '../logger.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { migrateUnderLock } from './migrate-under-lock.js';
 import { openPostgres } from './postgres.js';
+
+/** How long a migrator waits for another one to finish before it gives up. */
+const MIGRATION_LOCK_WAIT_MS = 600_000;
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -21,9 +25,11 @@ async function main(): Promise<void> {
   const fieldCrypto = createFieldCrypto(await loadFieldKeys(config, log));
   const embedded = config.databaseUrl === undefined ? await startEmbeddedPostgres(config.dataDir, log) : undefined;
   try {
+    const url = config.databaseUrl ?? embedded?.url ?? '';
     const orm = await openPostgres({
-      url: config.databaseUrl ?? embedded?.url ?? '',
+      url,
       statementTimeoutMs: 600_000,
+      transactionPooling: config.databasePooler === 'transaction',
       fieldCrypto,
       log: (message) => log.info(message),
     });
@@ -35,8 +41,9 @@ async function main(): Promise<void> {
           result.fileName ? 'migration written; add it to migrations/index.ts' : 'schema is current; no migration written',
         );
       } else {
-        const applied = await orm.migrator.up();
-        log.info({ applied: applied.map((m) => m.name) }, applied.length ? 'migrations applied' : 'database is up to date');
+        // Replicas started at once each run this: the lock makes the first migrate and the others find nothing left.
+        const applied = await migrateUnderLock(orm, url, MIGRATION_LOCK_WAIT_MS);
+        log.info({ applied }, applied.length ? 'migrations applied' : 'database is up to date');
       }
     } finally {
       await orm.close();

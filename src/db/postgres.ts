@@ -18,6 +18,7 @@ import { migrations } from './migrations/index.js';
 import { replicaConnections } from './replicas/replica-connections.js';
 import { RoutedPostgreSqlDriver } from './replicas/routed-driver.js';
 import { scopedContext } from './request-scope.js';
+import { perTransactionStatementTimeout, type StatementTimeoutSettings, startupStatementTimeout } from './statement-timeout.js';
 
 /** Every PostgreSQL entity; the schema they describe is the one migrations build. */
 export const postgresEntities = [
@@ -35,12 +36,10 @@ export const postgresEntities = [
   ...assetModule.entities,
 ];
 
-export interface PostgresSettings {
+export interface PostgresSettings extends StatementTimeoutSettings {
   readonly url: string;
   /** Read replicas: only reads a ReadRouter sends there go there (they can lag the primary). */
   readonly replicaUrls?: readonly string[];
-  /** Upper bound on any one statement, in ms. */
-  readonly statementTimeoutMs: number;
   readonly poolMax?: number;
   /**
    * Keys of personal data at rest (sealed columns, the email blind index).
@@ -59,10 +58,12 @@ export type PostgresOrm = MikroORM;
  * EntityManager resolves to that request's own fork (see request-scope.ts).
  */
 export function postgresOptions(settings: PostgresSettings, root: () => EntityManager): Options {
+  const replicas = replicaConnections(settings);
   return defineConfig({
     clientUrl: settings.url,
     driver: RoutedPostgreSqlDriver,
-    ...replicaConnections(settings),
+    ...replicas,
+    subscribers: [...replicas.subscribers, ...perTransactionStatementTimeout(settings)],
     entities: postgresEntities,
     extensions: settings.fieldCrypto ? [Migrator, fieldCryptoExtension(settings.fieldCrypto)] : [Migrator],
     contextName: 'pg',
@@ -70,7 +71,7 @@ export function postgresOptions(settings: PostgresSettings, root: () => EntityMa
     allowGlobalContext: false,
     pool: { min: 0, max: settings.poolMax ?? 10, idleTimeoutMillis: 30_000 },
     driverOptions: {
-      statement_timeout: settings.statementTimeoutMs,
+      ...startupStatementTimeout(settings),
       connectionTimeoutMillis: 5_000,
       application_name: 'campus-data',
     },

@@ -102,12 +102,13 @@ export class EnrollmentRepository extends EntityRepository<Enrollment> {
     return rows.length > 0;
   }
 
-  /** ACTIVE -> COMPLETED on a row this transaction locked. */
-  async markCompleted(id: string, at: Date): Promise<void> {
+  /** ACTIVE -> COMPLETED on a row this transaction locked (by its full key: one shard). */
+  async markCompleted(userId: string, id: string, at: Date): Promise<void> {
     await rawQuery(
       this.getEntityManager(),
-      `update enrollments set status = 'completed', completed_at = ?, version = version + 1 where id = ? and status = 'active'`,
-      [at, id],
+      `update enrollments set status = 'completed', completed_at = ?, version = version + 1
+        where user_id = ? and id = ? and status = 'active'`,
+      [at, userId, id],
     );
   }
 

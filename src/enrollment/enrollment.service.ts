@@ -324,7 +324,7 @@ export class EnrollmentService {
         });
       }
       const now = new Date();
-      const payment = await tx.getRepository(PaymentSchema).lockSucceededOf(enrollment.id);
+      const payment = await tx.getRepository(PaymentSchema).lockSucceededOf(enrollment);
       if (payment) {
         await checkRefundPolicy(tx, this.refundPolicy, cmd.caller, enrollment, now);
         await refundPayment(tx, this.provider, payment, cmd.actor, now);
@@ -364,7 +364,7 @@ export class EnrollmentService {
       if (inserted) recordOutboxEvent(tx, { ...about, type: 'lesson_completed', lessonId: cmd.lessonId.toLowerCase() });
       const allDone = progress.totalLessons > 0 && progress.completedLessonIds.length >= progress.totalLessons;
       if (enrollment.status !== 'active' || !allDone) return { progress };
-      await enrollments.markCompleted(enrollment.id, now);
+      await enrollments.markCompleted(cmd.userId, enrollment.id, now);
       recordAudit(tx, {
         actor: cmd.actor,
         action: 'enrollment.completed',

@@ -10,8 +10,9 @@ export const LessonProgressSchema = defineEntity({
   repository: () => LessonProgressRepository,
   tableName: 'lesson_progress',
   properties: {
+    /** The distribution column. */
+    user: () => p.manyToOne(UserSchema).deleteRule('restrict').primary(),
     id: p.uuid().primary(),
-    user: () => p.manyToOne(UserSchema).deleteRule('restrict'),
     catalogItem: () => p.manyToOne(CatalogItemSchema).deleteRule('restrict'),
     lesson: () => p.manyToOne(LessonSchema).deleteRule('cascade').index('lesson_progress_lesson_idx'),
     completedAt: p.datetime(),

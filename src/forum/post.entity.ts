@@ -42,6 +42,8 @@ export const PostSchema = defineEntity({
   indexes: [
     // ListPosts: { threadId } sorted by (createTime, _id) ascending.
     { name: 'forum_posts_thread_create_time_idx', properties: ['threadId', 'createTime', '_id'] },
+    // The shard key (src/db/sharding-plan.ts): MongoDB shards only on a key an index backs.
+    { name: 'forum_posts_thread_hashed_idx', properties: ['threadId'], type: 'hashed' },
     // Outbox relay: posts whose event is pending, oldest first (sparse: most posts have none).
     { name: 'forum_posts_analytics_pending_idx', properties: ['analyticsPendingSince'], options: { sparse: true } },
   ],

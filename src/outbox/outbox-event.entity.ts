@@ -10,16 +10,19 @@ export const OutboxEventSchema = defineEntity({
   name: 'OutboxEvent',
   tableName: 'outbox_events',
   properties: {
+    /** The distribution column: an event lives on the shard of the fact it follows. */
+    userId: p.uuid().primary(),
     id: p.uuid().primary(),
     /** An analytics EventType, e.g. `enrolled`. */
     type: p.text(),
-    userId: p.uuid(),
     catalogItemId: p.uuid(),
     lessonId: p.uuid().nullable(),
     occurTime: p.datetime(),
     properties: p.json<Record<string, unknown>>(),
     createTime: p.datetime().index('outbox_events_create_time_idx'),
   },
+  // Deleted by id alone once relayed: one probe per shard on Citus.
+  indexes: [{ name: 'outbox_events_id_idx', properties: ['id'] }],
 });
 
 export type OutboxEvent = InferEntity<typeof OutboxEventSchema>;

@@ -28,7 +28,7 @@ describe('docs/data-model.md', () => {
   it('when a table is drawn, then its columns carry their types and PK, FK and UK markers', () => {
     expect(doc).toContain('  users {\n    uuid id PK\n');
     expect(doc).toContain('    text email_key UK\n');
-    expect(doc).toContain('    uuid user_id FK, UK "references users.id on delete restrict; unique with catalog_item_id"\n');
+    expect(doc).toContain('    uuid user_id PK, FK, UK "references users.id on delete restrict; unique with catalog_item_id"\n');
     expect(doc).toContain('    varchar(3) currency\n');
   });
 

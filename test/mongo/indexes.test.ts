@@ -46,7 +46,7 @@ const QUERIES: QueryShape[] = [
   { collection: 'analytics_events', name: 'rollup of whole days', equals: [], range: 'occurTime' },
   { collection: 'analytics_events', name: 'refresh of one item', equals: ['catalogItemId'], range: 'occurTime' },
   { collection: 'analytics_events', name: 'days touched since the last run', equals: [], range: 'receiveTime' },
-  { collection: 'analytics_events', name: 'outbox relay upsert', equals: ['eventId'] },
+  { collection: 'analytics_events', name: 'outbox relay upsert', equals: ['catalogItemId', 'occurTime', 'eventId'] },
   { collection: 'analytics_daily_rollups', name: 'rollup upsert', equals: ['catalogItemId', 'day'] },
   { collection: 'analytics_daily_rollups', name: 'GetCourseEngagement', equals: ['catalogItemId'], range: 'day', sort: [['day', 1]] },
 ];

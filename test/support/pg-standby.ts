@@ -159,7 +159,8 @@ function asPostgres(command: string, args: readonly string[]): Promise<unknown> 
   return run('runuser', ['-u', 'postgres', '--', bin, ...args], { cwd: '/tmp', timeout: 60_000 });
 }
 
-async function chownPostgres(path: string): Promise<void> {
+/** Hands `path` to OS user postgres (the tests run as root). */
+export async function chownPostgres(path: string): Promise<void> {
   const { stdout } = await run('id', ['-u', 'postgres']);
   const { stdout: gid } = await run('id', ['-g', 'postgres']);
   await chown(path, Number(stdout.trim()), Number(gid.trim()));

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import { freePort } from '../../src/server/free-port.js';
+import { portAnswers } from './port-answers.js';
 
 /** A redis-server of the test's own, keeping nothing on disk, on a free port. */
 export class RedisProcess {
@@ -48,19 +48,9 @@ export class RedisProcess {
       stdio: 'ignore',
     });
     for (let i = 0; i < 50; i++) {
-      if (await answers(this.port)) return;
+      if (await portAnswers(this.port)) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error('redis-server did not start');
   }
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port }, () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
 }

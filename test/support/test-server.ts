@@ -11,11 +11,13 @@ import { type App, type AppOverrides, startApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { startEmbeddedMongo } from '../../src/db/embedded-mongo.js';
 import type { EmbeddedStore } from '../../src/db/embedded-postgres.js';
+import { migrateUnderLock } from '../../src/db/migrate-under-lock.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { argon2idHasher } from '../../src/identity/password-hasher.js';
 import { createTestDatabase } from './databases.js';
 import { TEST_FIELD_KEYS_ENV } from './field-keys.js';
 import { actAsByDefault, bearer, call, connect } from './grpc.js';
+import { throughPgBouncerIfAsked } from './pgbouncer.js';
 
 export interface TestServer {
   readonly app: App;
@@ -40,13 +42,20 @@ export const testPasswordHasher = argon2idHasher({ memoryCost: 1024, timeCost: 1
  * of this file's own, migrated), Redis (a key prefix of its own) and the
  * in-process MongoDB-wire server. With `DATABASE_URL` in `env` it runs on that
  * database instead (migrated if it is not yet; e.g. one more replica of
- * another test server), which it then leaves in place.
+ * another test server), which it then leaves in place. Under
+ * `TEST_PGBOUNCER=1` its own database is reached through a PgBouncer in
+ * transaction mode (test/support/pgbouncer.ts).
  */
 export async function startTestServer(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestServer> {
   const db = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => undefined } : await createTestDatabase();
-  const migrator = await openPostgres({ url: db.url, statementTimeoutMs: 60_000 });
-  await migrator.migrator.up();
+  const migrator = await openPostgres({
+    url: db.url,
+    statementTimeoutMs: 60_000,
+    transactionPooling: env.DATABASE_POOLER === 'transaction',
+  });
+  await migrateUnderLock(migrator, db.url, 60_000);
   await migrator.close();
+  const bouncer = env.DATABASE_URL ? undefined : await throughPgBouncerIfAsked(db.url, Number(env.STATEMENT_TIMEOUT_MS ?? 15_000));
   const mongo: EmbeddedStore = await startEmbeddedMongo();
   // The embedded asset storage keeps its objects here; removed on close.
   const dataDir = await mkdtemp(path.join(tmpdir(), 'campus-test-'));
@@ -68,6 +77,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
     ASSET_EMBEDDED_EDGE_PORT: '0',
     ...TEST_FIELD_KEYS_ENV,
     ...env,
+    ...bouncer?.env,
   });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -77,7 +87,10 @@ export async function startTestServer(env: Record<string, string> = {}, override
     },
   });
   const log = pino({ level: config.logLevel }, sink);
-  const app = await startApp(config, { log, passwordHasher: testPasswordHasher, ...overrides });
+  const app = await startApp(config, { log, passwordHasher: testPasswordHasher, ...overrides }).catch(async (err: unknown) => {
+    await bouncer?.stop();
+    throw err;
+  });
   const signIn = async (email: string, password: string) => {
     const auth = connect(AuthServiceClient, app.grpcPort);
     try {
@@ -113,6 +126,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
       actAsByDefault(app.grpcPort, undefined);
       await app.shutdown();
       await mongo.stop();
+      await bouncer?.stop();
       await db.drop();
       await rm(dataDir, { recursive: true, force: true });
     },

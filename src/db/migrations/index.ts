@@ -8,6 +8,7 @@ import { Migration20261125005514 } from './Migration20261125005514.js';
 import { Migration20261202000004 } from './Migration20261202000004.js';
 import { Migration20261202000225 } from './Migration20261202000225.js';
 import { Migration20261202004250 } from './Migration20261202004250.js';
+import { Migration20261202065800 } from './Migration20261202065800.js';
 
 /**
  * Applied in this order. `npm run migration:create` writes a new one from the
@@ -23,4 +24,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261202000004', class: Migration20261202000004 },
   { name: 'Migration20261202000225', class: Migration20261202000225 },
   { name: 'Migration20261202004250', class: Migration20261202004250 },
+  { name: 'Migration20261202065800', class: Migration20261202065800 },
 ];

@@ -1,4 +1,5 @@
 import type { EventSubscriber } from '@mikro-orm/core';
+import { type StatementTimeoutSettings, startupStatementTimeout } from '../statement-timeout.js';
 import { noteCommit } from './read-scope.js';
 
 /** How long a replica connection may take to open before its read falls back to the primary. */
@@ -14,14 +15,14 @@ const REPLICA_QUERY_GRACE_MS = 500;
  * read on a dead replica fails fast and is retried on the primary. With them
  * comes the subscriber that tells the ReadRouter which calls committed.
  */
-export function replicaConnections(settings: { readonly replicaUrls?: readonly string[]; readonly statementTimeoutMs: number }) {
+export function replicaConnections(settings: StatementTimeoutSettings & { readonly replicaUrls?: readonly string[] }) {
   const urls = settings.replicaUrls ?? [];
   const commits: EventSubscriber = { afterTransactionCommit: () => noteCommit() };
   return {
     replicas: urls.map((clientUrl) => ({
       clientUrl,
       driverOptions: {
-        statement_timeout: settings.statementTimeoutMs,
+        ...startupStatementTimeout(settings),
         query_timeout: settings.statementTimeoutMs + REPLICA_QUERY_GRACE_MS,
         connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS,
         application_name: 'campus-data',
