@@ -12,6 +12,9 @@ import {
 import { RedisInvalidationFeed } from './redis-invalidation-feed.js';
 import { slotGroups, slotHasReplica } from './slot-groups.js';
 
+/** How long connecting to a Redis Cluster waits for it to be ready (e.g. for a failover to end). */
+const CLUSTER_READY_WAIT_MS = 10_000;
+
 /** One server (`url`) or a Redis Cluster (`cluster`). */
 export type RedisSettings = ({ readonly url: string; readonly cluster?: undefined } | { readonly cluster: RedisClusterConfig }) & {
   readonly keyPrefix: string;
@@ -119,8 +122,31 @@ export class RedisStore implements CacheStore {
     this.scripted = this.client as unknown as Scripted;
   }
 
+  /**
+   * Connected and ready. On a cluster this waits for the client's `ready`
+   * event, not the promise of `Cluster#connect`: when its ready check finds
+   * the cluster failing (a failover under way), ioredis reconnects and that
+   * promise never settles, even once the cluster is back. Not ready within
+   * CLUSTER_READY_WAIT_MS fails; the client keeps reconnecting meanwhile.
+   */
   async connect(): Promise<void> {
-    await this.client.connect();
+    const cluster = this.cluster;
+    if (cluster === undefined) {
+      await this.client.connect();
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        cluster.off('ready', onReady);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onReady = () => done();
+      const timer = setTimeout(() => done(new Error(`Redis Cluster not ready within ${CLUSTER_READY_WAIT_MS} ms`)), CLUSTER_READY_WAIT_MS);
+      cluster.once('ready', onReady);
+      cluster.connect().catch((err: Error) => done(err));
+    });
   }
 
   get(key: string): Promise<string | null> {

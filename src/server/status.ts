@@ -87,7 +87,8 @@ function isStoreUnavailable(err: unknown): boolean {
   if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '53300'].includes(code)) {
     return true;
   }
-  return /^Mongo(Network|ServerSelection|NotConnected|Topology)/.test(err.name);
+  // MongoPoolCleared*: the driver dropped its connections under the operation (its monitor lost the server).
+  return /^Mongo(Network|PoolCleared|ServerSelection|NotConnected|Topology)/.test(err.name);
 }
 
 function withDetails(code: status, message: string, err: DomainError): MappedError['status'] {

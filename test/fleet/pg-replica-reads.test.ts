@@ -7,6 +7,17 @@ import { canRunStandby } from '../support/pg-standby.js';
 import { uniqueEmail } from '../support/users.js';
 import { atLeast, minLsnOf, type ReplicaFixture, startReplicaFixture } from './pg-replica-fixture.js';
 
+/** A new unpublished item's fields, as CreateCatalogItem takes them. */
+const draft = (title: string) => ({
+  id: '',
+  title,
+  description: '',
+  price: { currencyCode: 'EUR', amountMinor: 0n },
+  published: false,
+  instructorId: '',
+  etag: '',
+});
+
 /**
  * Read-your-writes over a real streaming standby whose replay is paused: the
  * standby lags every write made here, yet stays in rotation (the lag bound
@@ -30,18 +41,22 @@ describe.skipIf(!canRunStandby)('read replicas: read-your-writes under paused re
   const onStandby = async (table: string, id: string) =>
     Number((await f.pair.standby.query<{ n: string }>(`select count(*) as n from ${table} where id = '${id}'`))[0]?.n);
   const replicaReads = () => f.metric('db_reads_total', { target: 'replica', reason: 'replica' }).then((v) => v ?? 0);
+  /** Resolves once the service sends a read that must include `lsn` to the standby (its probe has seen the replay). */
+  const replicaServes = async (lsn: string) => {
+    const published = { pageSize: 1, pageToken: '', published: true, instructorId: '', orderBy: '' };
+    const until = Date.now() + 10_000;
+    while (Date.now() < until) {
+      const before = await replicaReads();
+      await call(f.catalog.listCatalogItems, f.catalog, published, atLeast(f.student.metadata(), lsn));
+      if ((await replicaReads()) > before) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`the standby was not read at ${lsn}`);
+  };
 
   it('when a caller creates an item, then the write returns its position and its own Get and List show it while the standby lacks it', async () => {
     const { response: item, metadata } = await callWithMetadata(f.catalog.createCatalogItem, f.catalog, {
-      catalogItem: {
-        id: '',
-        title: 'Paused replay',
-        description: '',
-        price: { currencyCode: 'EUR', amountMinor: 0n },
-        published: false,
-        instructorId: '',
-        etag: '',
-      },
+      catalogItem: draft('Paused replay'),
     });
 
     expect(minLsnOf(metadata)).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
@@ -51,17 +66,35 @@ describe.skipIf(!canRunStandby)('read replicas: read-your-writes under paused re
     expect(listed.catalogItems.map((i) => i.id)).toContain(item.id);
   });
 
+  it('when the primary has not yet written out the caller’s commit, then its next list still shows the item', async () => {
+    // The primary commits asynchronously (synchronous_commit = off): a commit returns before its WAL is
+    // written out. With the WAL writer waiting 10 s between rounds, the create below stays unwritten.
+    await f.pair.primary.query(`alter system set wal_writer_delay = '10s'`);
+    await f.pair.primary.query('select pg_reload_conf()');
+    try {
+      // An asynchronous commit wakes a hibernating WAL writer, which then keeps to its 10 s rounds.
+      await f.pair.primary.query('select txid_current()');
+      await f.pair.standby.query('select pg_wal_replay_resume()');
+      await f.pair.caughtUp();
+      await f.pair.standby.query('select pg_wal_replay_pause()');
+      await replicaServes(await f.pair.writtenLsn());
+
+      const item = await call(f.catalog.createCatalogItem, f.catalog, {
+        catalogItem: draft('Not written out'),
+      });
+      const listed = await call(f.catalog.listCatalogItems, f.catalog, { pageSize: 1000, pageToken: '', instructorId: '', orderBy: '' });
+
+      expect(listed.catalogItems.map((i) => i.id)).toContain(item.id);
+      expect(await onStandby('catalog_items', item.id)).toBe(0);
+    } finally {
+      await f.pair.primary.query('alter system reset wal_writer_delay');
+      await f.pair.primary.query('select pg_reload_conf()');
+    }
+  });
+
   it('when a caller updates an item, then its next read shows the new values and the etag it got updates again', async () => {
     const created = await call(f.catalog.createCatalogItem, f.catalog, {
-      catalogItem: {
-        id: '',
-        title: 'Before',
-        description: '',
-        price: { currencyCode: 'EUR', amountMinor: 0n },
-        published: false,
-        instructorId: '',
-        etag: '',
-      },
+      catalogItem: draft('Before'),
     });
     const updated = await call(f.catalog.updateCatalogItem, f.catalog, {
       catalogItem: { ...created, title: 'After' },
@@ -125,15 +158,7 @@ describe.skipIf(!canRunStandby)('read replicas: read-your-writes under paused re
 
   it('when a position is sent that the replica has replayed, then the read goes to the replica', async () => {
     const { metadata } = await callWithMetadata(f.catalog.createCatalogItem, f.catalog, {
-      catalogItem: {
-        id: '',
-        title: 'Replayed',
-        description: '',
-        price: { currencyCode: 'EUR', amountMinor: 0n },
-        published: false,
-        instructorId: '',
-        etag: '',
-      },
+      catalogItem: draft('Replayed'),
     });
     await f.pair.standby.query('select pg_wal_replay_resume()');
     try {

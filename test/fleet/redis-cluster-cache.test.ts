@@ -273,6 +273,35 @@ describe('the cache on a Redis Cluster', () => {
     cache.close();
   });
 
+  it('when the cluster is down as a store connects, then connecting ends once the cluster is back, and the store serves', async () => {
+    const master = await cluster.masterOf('{down}');
+    const replica = await cluster.replicaOf(master);
+    const [seed] = cluster.ports.filter((port) => port !== master && port !== replica) as [number];
+    cluster.pause(master);
+    cluster.pause(replica);
+    const store = new RedisStore({
+      cluster: { nodes: [{ host: '127.0.0.1', port: seed }], natMap: {}, failoverWaitMs: 0 },
+      keyPrefix: `test:${randomBytes(4).toString('hex')}:`,
+      commandTimeoutMs: 1_000,
+    });
+    stores.push(store);
+    let connecting: Promise<'connected' | 'pending'> | undefined;
+    try {
+      await cluster.waitUntilDown(seed);
+      // Its ready check finds the cluster failing, and it reconnects.
+      const reconnecting = new Promise((resolve) => store.client.once('reconnecting', resolve));
+      connecting = store.connect().then(() => 'connected' as const);
+      await reconnecting;
+    } finally {
+      cluster.resume(master);
+      cluster.resume(replica);
+    }
+    await cluster.waitUntilHealthy();
+    const settled = await Promise.race([connecting, new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 10_000))]);
+    expect(settled).toBe('connected');
+    expect(await store.ping()).toBe(true);
+  }, 60_000);
+
   it('when a master is killed under read load, then its replica takes over and not one read fails', async () => {
     const ids = await insertItems(60, 'Load');
     await batchGetOn(a.client, ids);

@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
 import { status } from '@grpc/grpc-js';
 import { OptimisticLockError } from '@mikro-orm/core';
+import { MongoUnexpectedServerResponseError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/errors/domain-error.js';
 import { toGrpcStatus } from '../../src/server/status.js';
@@ -25,6 +27,20 @@ describe('toGrpcStatus', () => {
   it('when a store refuses connections, then UNAVAILABLE (retryable)', () => {
     const err = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     expect(toGrpcStatus(err).status.code).toBe(status.UNAVAILABLE);
+  });
+
+  it('when the MongoDB driver clears its connection pool under an operation, then UNAVAILABLE (retryable)', () => {
+    // The driver's own error class (not exported from its entry point), as its monitor raises it.
+    const { PoolClearedError } = createRequire(import.meta.url)('mongodb/lib/cmap/errors.js') as {
+      PoolClearedError: new (pool: { address: string; serverError?: Error }) => Error;
+    };
+    const err = new PoolClearedError({
+      address: '127.0.0.1:27017',
+      serverError: new MongoUnexpectedServerResponseError('Server ended moreToCome unexpectedly'),
+    });
+    const mapped = toGrpcStatus(err);
+    expect(mapped.status.code).toBe(status.UNAVAILABLE);
+    expect(mapped.unexpected).toBe(false);
   });
 
   it('when the deadline has passed, then DEADLINE_EXCEEDED', () => {

@@ -141,9 +141,21 @@ export class PgStandbyPair {
     await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
   }
 
-  /** Resolves once the standby has replayed everything the primary has written so far. */
-  async caughtUp(timeoutMs = 10_000): Promise<void> {
+  /**
+   * The primary's WAL position once everything committed so far is written
+   * out: the primary commits asynchronously (synchronous_commit = off), so a
+   * commit may still wait for the WAL writer; one synchronous commit writes
+   * out all WAL before it.
+   */
+  async writtenLsn(): Promise<string> {
+    await this.primary.query('begin; set local synchronous_commit = on; select txid_current(); commit');
     const [{ lsn }] = (await this.primary.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn')) as [{ lsn: string }];
+    return lsn;
+  }
+
+  /** Resolves once the standby has replayed everything the primary has committed so far. */
+  async caughtUp(timeoutMs = 10_000): Promise<void> {
+    const lsn = await this.writtenLsn();
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
       const [row] = await this.standby.query<{ done: boolean }>(`select pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn as done`);

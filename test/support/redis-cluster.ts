@@ -136,6 +136,15 @@ export class RedisCluster {
     );
   }
 
+  /** Resolves once the node on `port` says cluster_state:fail (some slot is served by no live master). */
+  async waitUntilDown(port: number, timeoutMs = 10_000): Promise<void> {
+    await waitFor(
+      async () => ((await command(port, ['CLUSTER', 'INFO']).catch(() => '')) as string).includes('cluster_state:fail'),
+      `cluster_state:fail on ${port}`,
+      timeoutMs,
+    );
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map(killNode));
     await rm(this.dir, { recursive: true, force: true });

@@ -115,8 +115,17 @@ export class ReadRouter {
     return remembered === undefined || sent > remembered ? sent : remembered;
   }
 
+  /**
+   * The primary's WAL insert position: past every commit that has returned.
+   * Not pg_current_wal_lsn(), the position written out so far: with
+   * asynchronous commit (synchronous_commit = off) a commit returns before
+   * the WAL writer writes it out, so that position may stand before it, and
+   * a replica that has replayed all of it would still lack the write.
+   */
   private async primaryLsn(): Promise<bigint> {
-    const rows: { lsn: string }[] = await this.orm.em.getConnection('write').execute('select pg_current_wal_lsn()::text as lsn', [], 'all');
+    const rows: { lsn: string }[] = await this.orm.em
+      .getConnection('write')
+      .execute('select pg_current_wal_insert_lsn()::text as lsn', [], 'all');
     const lsn = parseLsn(rows[0]?.lsn);
     if (lsn === undefined) throw new Error('the primary reported no WAL position');
     return lsn;
