@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { CacheStore, Counter } from '../cache/cache-store.js';
 import { MemoryStore } from '../cache/memory-store.js';
 import { resourceExhausted } from '../errors/domain-error.js';
@@ -52,23 +52,25 @@ export class LoginThrottle {
     // The email is personal data: the key holds its hash.
     const emailCounter = `login-failures:email:${createHash('sha256').update(emailKey).digest('hex')}`;
     const peerCounter = `login-failures:peer:${peerHost}`;
-    const [email, peer] = await Promise.all([this.incr(emailCounter, 1), this.incr(peerCounter, 1)]);
+    // The attempt's id makes a retried count (its reply lost in a failover) count once.
+    const attempt = randomUUID();
+    const [email, peer] = await Promise.all([this.incr(emailCounter, 1, attempt), this.incr(peerCounter, 1, attempt)]);
     const over = [email.value > this.settings.maxPerEmail ? email.ttlMs : 0, peer.value > this.settings.maxPerPeer ? peer.ttlMs : 0];
     if (over.some((ms) => ms > 0)) {
       throw resourceExhausted('TOO_MANY_FAILED_LOGINS', 'too many failed logins; try again later', Math.max(...over));
     }
     return {
       succeeded: async () => {
-        await Promise.all([this.del(emailCounter), this.incr(peerCounter, -1)]);
+        await Promise.all([this.del(emailCounter), this.incr(peerCounter, -1, `${attempt}:undo`)]);
       },
     };
   }
 
-  private async incr(key: string, by: number): Promise<Counter> {
+  private async incr(key: string, by: number, once: string): Promise<Counter> {
     const giveUpAt = Date.now() + (this.settings.sharedRetryMs ?? 0);
     for (;;) {
       try {
-        return await this.cache.incrWithTtl(key, this.settings.windowMs, by, { replicated: true });
+        return await this.cache.incrWithTtl(key, this.settings.windowMs, by, { replicated: true, once });
       } catch (err) {
         if (Date.now() < giveUpAt) {
           await new Promise((resolve) => setTimeout(resolve, RETRY_EVERY_MS));

@@ -61,6 +61,13 @@ export interface WriteOptions {
    * so that a failover to that replica does not forget it.
    */
   readonly replicated?: boolean;
+  /**
+   * For counters: an id of this operation. An increment repeated with the
+   * same id within the counter's window is applied once (a retry after a
+   * lost reply does not count twice); the repeat returns the counter as it
+   * stands. Stores whose calls cannot fail after applying may ignore it.
+   */
+  readonly once?: string;
 }
 
 export interface VersionedRead {

@@ -37,6 +37,7 @@ type Client = Redis | Cluster;
 interface Scripted {
   setIfUnchanged(key: string, generation: string, token: string, value: string, ttlMs: number): Promise<number>;
   incrWithTtl(key: string, by: number, ttlMs: number): Promise<[number, number]>;
+  incrOnceWithTtl(key: string, marker: string, by: number, ttlMs: number): Promise<[number, number]>;
   compareAndSet(key: string, expected: string, value: string, ttlMs: number): Promise<number>;
 }
 
@@ -48,6 +49,7 @@ interface Pipe {
   wait(replicas: number, timeoutMs: number): Pipe;
   setIfUnchanged(key: string, generation: string, token: string, value: string, ttlMs: number): Pipe;
   incrWithTtl(key: string, by: number, ttlMs: number): Pipe;
+  incrOnceWithTtl(key: string, marker: string, by: number, ttlMs: number): Pipe;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
 
@@ -118,6 +120,7 @@ export class RedisStore implements CacheStore {
     this.client.on('error', () => undefined);
     this.client.defineCommand('setIfUnchanged', { numberOfKeys: 2, lua: SET_IF_UNCHANGED });
     this.client.defineCommand('incrWithTtl', { numberOfKeys: 1, lua: INCR_WITH_TTL });
+    this.client.defineCommand('incrOnceWithTtl', { numberOfKeys: 2, lua: INCR_ONCE_WITH_TTL });
     this.client.defineCommand('compareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
     this.scripted = this.client as unknown as Scripted;
   }
@@ -249,14 +252,33 @@ export class RedisStore implements CacheStore {
 
   async incrWithTtl(key: string, ttlMs: number, by = 1, options?: WriteOptions): Promise<Counter> {
     let counted: [number, number];
+    const once = options?.once === undefined ? undefined : this.onceMarker(key, options.once);
     if (options?.replicated && this.cluster !== undefined && slotHasReplica(this.cluster, this.keyPrefix, key)) {
-      // Unconfirmed is still counted: the master has it, and a retry would count twice.
-      const [result] = await this.execOrThrow(this.pipe().incrWithTtl(key, by, ttlOf(ttlMs)).wait(1, this.waitMs));
+      // Unconfirmed is still counted: the master has it (a retry with the same `once` id is not counted again).
+      const pipe = this.pipe();
+      const [result] = await this.execOrThrow(
+        (once === undefined ? pipe.incrWithTtl(key, by, ttlOf(ttlMs)) : pipe.incrOnceWithTtl(key, once, by, ttlOf(ttlMs))).wait(
+          1,
+          this.waitMs,
+        ),
+      );
       counted = result as [number, number];
     } else {
-      counted = await this.scripted.incrWithTtl(key, by, ttlOf(ttlMs));
+      counted =
+        once === undefined
+          ? await this.scripted.incrWithTtl(key, by, ttlOf(ttlMs))
+          : await this.scripted.incrOnceWithTtl(key, once, by, ttlOf(ttlMs));
     }
     return { value: counted[0], ttlMs: counted[1] };
+  }
+
+  /**
+   * The key that marks operation `id` on counter `key`, in the counter's
+   * slot: the counter's own hash tag, or (without one) its whole prefixed
+   * name as the tag (the prefix has no braces on a cluster).
+   */
+  private onceMarker(key: string, id: string): string {
+    return /\{[^}]+\}/.test(key) ? `${key}:once:${id}` : `{${this.keyPrefix}${key}}:once:${id}`;
   }
 
   /** One server: PING. A cluster: every master answers and the cluster says its slots are all served. */
@@ -368,3 +390,15 @@ if left < 0 then
   left = tonumber(ARGV[2])
 end
 return {value, left}`;
+
+/**
+ * INCR_WITH_TTL applied at most once per operation: KEYS[2] marks the
+ * operation (same slot as KEYS[1]) for the window ARGV[2]; a repeat only
+ * reads the counter.
+ */
+const INCR_ONCE_WITH_TTL = `
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
+  local left = redis.call('PTTL', KEYS[1])
+  if left < 0 then left = tonumber(ARGV[2]) end
+  return {tonumber(redis.call('GET', KEYS[1]) or '0'), left}
+end${INCR_WITH_TTL}`;

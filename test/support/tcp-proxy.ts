@@ -8,6 +8,7 @@ import net from 'node:net';
 export class TcpProxy {
   private cut = false;
   private readonly sockets = new Set<net.Socket>();
+  private readonly upstreams = new Set<net.Socket>();
 
   private constructor(
     private readonly server: net.Server,
@@ -19,6 +20,8 @@ export class TcpProxy {
     const server = net.createServer((client) => {
       if (!proxy || proxy.cut) return void client.destroy();
       const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
+      proxy.upstreams.add(upstream);
+      upstream.on('close', () => proxy?.upstreams.delete(upstream));
       for (const [a, b] of [
         [client, upstream],
         [upstream, client],
@@ -50,6 +53,15 @@ export class TcpProxy {
    */
   stall(): void {
     for (const socket of this.sockets) socket.pause();
+  }
+
+  /**
+   * Lets requests through but holds the server's replies until `restore`:
+   * the server has done the work, the client sees no answer (a reply lost
+   * in a slow network).
+   */
+  holdReplies(): void {
+    for (const socket of this.upstreams) socket.pause();
   }
 
   restore(): void {
