@@ -4,6 +4,7 @@
  */
 import { startApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { DataDirInUseError } from './db/data-dir-lock.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -35,6 +36,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof DataDirInUseError) {
+    // Another instance owns DATA_DIR: one line, nothing of its stores touched.
+    process.stderr.write(`campus-data not started: ${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`campus-data failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });
