@@ -37,6 +37,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Where embedded stores keep their data. */
   readonly dataDir: string;
+  /** How often the embedded MongoDB's snapshot in DATA_DIR is rewritten; 0: only at shutdown. */
+  readonly embeddedMongoSnapshotIntervalMs: number;
   /** How long graceful shutdown may take before in-flight calls are cut. */
   readonly shutdownGraceMs: number;
   /** Upper bound on one SQL statement when the caller set no deadline. */
@@ -189,6 +191,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisKeyPrefix: read.string('REDIS_KEY_PREFIX', 'campus:'),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     dataDir: read.string('DATA_DIR', '.data'),
+    embeddedMongoSnapshotIntervalMs: read.int('EMBEDDED_MONGO_SNAPSHOT_INTERVAL_MS', 60_000, 0, 86_400_000),
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     statementTimeoutMs: read.int('STATEMENT_TIMEOUT_MS', 15_000, 1, 3_600_000),
     redisCommandTimeoutMs: read.int('REDIS_COMMAND_TIMEOUT_MS', 250, 1, 60_000),

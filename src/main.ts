@@ -4,6 +4,8 @@
  */
 import { startApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { DataDirInUseError } from './db/data-dir-lock.js';
+import { SnapshotUnreadableError } from './db/mongo-snapshot.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -35,6 +37,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof DataDirInUseError || err instanceof SnapshotUnreadableError) {
+    // DATA_DIR is another instance's, or holds data this start cannot read: one line, nothing touched.
+    process.stderr.write(`campus-data not started: ${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`campus-data failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

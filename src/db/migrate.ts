@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createFieldCrypto } from '../crypto/field-crypto.js';
 import { loadFieldKeys } from '../crypto/field-keys-file.js';
 import { createLogger } from '../logger.js';
+import { DataDirInUseError } from './data-dir-lock.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { migrateUnderLock } from './migrate-under-lock.js';
 import { openPostgres } from './postgres.js';
@@ -56,6 +57,8 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`config error: ${err.message}\n`);
+  } else if (err instanceof DataDirInUseError) {
+    process.stderr.write(`campus-data not started: ${err.message}\n`);
   } else {
     process.stderr.write(`migration failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   }
