@@ -90,7 +90,7 @@ describe.skipIf(!canRunStandby)('read replicas: read-your-writes under paused re
       await f.pair.primary.query('alter system reset wal_writer_delay');
       await f.pair.primary.query('select pg_reload_conf()');
     }
-  });
+  }, 60_000);
 
   it('when a caller updates an item, then its next read shows the new values and the etag it got updates again', async () => {
     const created = await call(f.catalog.createCatalogItem, f.catalog, {

@@ -154,7 +154,7 @@ export class PgStandbyPair {
   }
 
   /** Resolves once the standby has replayed everything the primary has committed so far. */
-  async caughtUp(timeoutMs = 10_000): Promise<void> {
+  async caughtUp(timeoutMs = 30_000): Promise<void> {
     const lsn = await this.writtenLsn();
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
