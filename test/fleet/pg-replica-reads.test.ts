@@ -77,7 +77,8 @@ describe.skipIf(!canRunStandby)('read replicas: read-your-writes under paused re
       await f.pair.standby.query('select pg_wal_replay_resume()');
       await f.pair.caughtUp();
       await f.pair.standby.query('select pg_wal_replay_pause()');
-      await replicaServes(await f.pair.writtenLsn());
+      // Where the paused standby stands (writtenLsn() would commit once more, past it, and the standby would never get there).
+      await replicaServes(await f.pair.replayedLsn());
 
       const item = await call(f.catalog.createCatalogItem, f.catalog, {
         catalogItem: draft('Not written out'),

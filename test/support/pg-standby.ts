@@ -153,6 +153,12 @@ export class PgStandbyPair {
     return lsn;
   }
 
+  /** The standby's replay position: everything up to it reads there. */
+  async replayedLsn(): Promise<string> {
+    const [{ lsn }] = (await this.standby.query<{ lsn: string }>('select pg_last_wal_replay_lsn()::text as lsn')) as [{ lsn: string }];
+    return lsn;
+  }
+
   /** Resolves once the standby has replayed everything the primary has committed so far. */
   async caughtUp(timeoutMs = 30_000): Promise<void> {
     const lsn = await this.writtenLsn();
