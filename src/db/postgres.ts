@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
+import type pg from 'pg';
 import { assetModule } from '../asset/asset.module.js';
 import { AuditEntrySchema } from '../audit/audit-entry.entity.js';
 import { PaymentSchema } from '../billing/payment.entity.js';
@@ -14,6 +15,7 @@ import { IdempotencyRecordSchema } from '../idempotency/idempotency-record.entit
 import { SessionSchema } from '../identity/session.entity.js';
 import { UserSchema } from '../identity/user.entity.js';
 import { OutboxEventSchema } from '../outbox/outbox-event.entity.js';
+import { connectionBounds, guardPool } from './guarded-pool.js';
 import { migrations } from './migrations/index.js';
 import { replicaConnections } from './replicas/replica-connections.js';
 import { RoutedPostgreSqlDriver } from './replicas/routed-driver.js';
@@ -72,8 +74,10 @@ export function postgresOptions(settings: PostgresSettings, root: () => EntityMa
     pool: { min: 0, max: settings.poolMax ?? 10, idleTimeoutMillis: 30_000 },
     driverOptions: {
       ...startupStatementTimeout(settings),
+      ...connectionBounds(settings),
       connectionTimeoutMillis: 5_000,
       application_name: 'campus-data',
+      onPoolCreated: (pool: pg.Pool) => guardPool(pool, settings),
     },
     migrations: {
       migrationsList: migrations,

@@ -1,4 +1,6 @@
 import type { EventSubscriber } from '@mikro-orm/core';
+import type pg from 'pg';
+import { connectionBounds, guardPool } from '../guarded-pool.js';
 import { type StatementTimeoutSettings, startupStatementTimeout } from '../statement-timeout.js';
 import { noteCommit } from './read-scope.js';
 
@@ -23,9 +25,10 @@ export function replicaConnections(settings: StatementTimeoutSettings & { readon
       clientUrl,
       driverOptions: {
         ...startupStatementTimeout(settings),
-        query_timeout: settings.statementTimeoutMs + REPLICA_QUERY_GRACE_MS,
+        ...connectionBounds(settings),
         connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS,
         application_name: 'campus-data',
+        onPoolCreated: (pool: pg.Pool) => guardPool(pool, { ...settings, marginMs: REPLICA_QUERY_GRACE_MS }),
       },
     })),
     subscribers: urls.length > 0 ? [commits] : [],
