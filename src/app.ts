@@ -66,6 +66,7 @@ import { mongoCollectionStats, postgresTableStats, StorageStats } from './metric
 import { OutboxRelay } from './outbox/outbox-relay.js';
 import { PageTokens } from './pagination/page-token.js';
 import { CallerLimits } from './server/caller-limits.js';
+import { Drain, drainCalls } from './server/drain.js';
 import { bind, createGrpcServer, shutdown } from './server/grpc-server.js';
 import { Health } from './server/health.js';
 import { CallObserver, observeCalls } from './server/observe.js';
@@ -141,10 +142,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     log,
   );
   const observer = new CallObserver(new GrpcMetrics(registry), log);
+  const drain = new Drain();
+  const ours = (path: string) => path.startsWith('/campus.');
   const server = createGrpcServer({
     maxMessageBytes: config.maxMessageBytes,
-    // Our unary RPCs are observed by the unary adapter; the interceptor covers the rest (health, reflection).
-    interceptors: [observeCalls(observer, (path) => path.startsWith('/campus.'))],
+    // Our unary RPCs are observed and drained by the unary adapter; the interceptors cover the rest (health, reflection).
+    // The drain is the outer one, so that the calls it refuses are observed too.
+    interceptors: [observeCalls(observer, ours), drainCalls(drain, ours)],
   });
   const passwords = overrides.passwordHasher ?? argon2idHasher();
   const countAuth = authEvents(registry);
@@ -176,6 +180,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       authorize: createAuthorizer(rules, storeAccessLookups({ pg: stores.pg.em, mongo: stores.mongo.em, item: (id) => itemCache.get(id) })),
       limits: new CallerLimits(config.maxConcurrentCallsPerCaller),
       routeReads: reads.route,
+      drain,
     },
     observer,
   );
@@ -284,7 +289,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       assets,
       shutdown: async () => {
         health.enterShutdown();
-        const how = await shutdown(server, config.shutdownGraceMs);
+        log.info({ graceMs: config.shutdownGraceMs }, 'draining: health NOT_SERVING, new calls refused');
+        const how = await shutdown(server, drain, config.shutdownGraceMs);
         await rollups.stop();
         await Promise.all(moneyAndEventJobs.map((job) => job.stop()));
         await recorder.drain();
