@@ -76,7 +76,20 @@ import { requestDescriptors, withRequestChecks } from './server/request-checks.j
 import { serverCredentials } from './server/server-credentials.js';
 import { withSharedResponses } from './server/shared-responses.js';
 import { createUnary } from './server/unary.js';
-import { openStores, type Stores } from './stores.js';
+import { openStores, STORE_CLOSE_MS, type Stores } from './stores.js';
+import { within } from './within.js';
+
+/**
+ * How long stopping the jobs, the metrics server and the rest may take at
+ * shutdown, once the calls are drained; the stores then get STORE_CLOSE_MS.
+ */
+export const SHUTDOWN_STEPS_MS = 1_000;
+
+/**
+ * How long past SHUTDOWN_GRACE_MS a shutdown may run before main.ts exits
+ * regardless: the steps, the stores, and a second for embedded servers.
+ */
+export const SHUTDOWN_MARGIN_MS = SHUTDOWN_STEPS_MS + STORE_CLOSE_MS + 1_000;
 
 /** Parts a test (or another entry point) may supply instead of the defaults. */
 export interface AppOverrides {
@@ -291,14 +304,23 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         health.enterShutdown();
         log.info({ graceMs: config.shutdownGraceMs }, 'draining: health NOT_SERVING, new calls refused');
         const how = await shutdown(server, drain, config.shutdownGraceMs);
-        await rollups.stop();
-        await Promise.all(moneyAndEventJobs.map((job) => job.stop()));
-        await recorder.drain();
-        await assets.stop();
+        // A store that does not answer can hold a job or a stats query; none of them may hold the exit.
+        const stepsBy = Date.now() + SHUTDOWN_STEPS_MS;
+        const late: string[] = [];
+        const step = async (name: string, work: () => Promise<unknown>) => {
+          if (!(await within(work(), stepsBy - Date.now()))) late.push(name);
+        };
+        await step('jobs', async () => {
+          await rollups.stop();
+          await Promise.all(moneyAndEventJobs.map((job) => job.stop()));
+        });
+        await step('analytics', () => recorder.drain());
+        await step('assets', () => assets.stop());
         sessions.close();
         reads.close();
-        await new Promise((resolve) => metricsServer?.close(resolve));
-        await storageStats.stop();
+        await step('metrics server', () => new Promise((resolve) => metricsServer?.close(resolve)));
+        await step('storage stats', () => storageStats.stop());
+        if (late.length > 0) log.warn({ late, waitedMs: SHUTDOWN_STEPS_MS }, 'not stopped in time: left to the exit');
         cache.close();
         for (const stop of uninstrument) stop();
         if (!overrides.stores) await stores.close();
