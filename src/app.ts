@@ -66,6 +66,7 @@ import { mongoCollectionStats, postgresTableStats, StorageStats } from './metric
 import { OutboxRelay } from './outbox/outbox-relay.js';
 import { PageTokens } from './pagination/page-token.js';
 import { CallerLimits } from './server/caller-limits.js';
+import { Drain, drainCalls } from './server/drain.js';
 import { bind, createGrpcServer, shutdown } from './server/grpc-server.js';
 import { Health } from './server/health.js';
 import { CallObserver, observeCalls } from './server/observe.js';
@@ -75,7 +76,20 @@ import { requestDescriptors, withRequestChecks } from './server/request-checks.j
 import { serverCredentials } from './server/server-credentials.js';
 import { withSharedResponses } from './server/shared-responses.js';
 import { createUnary } from './server/unary.js';
-import { openStores, type Stores } from './stores.js';
+import { openStores, STORE_CLOSE_MS, type Stores } from './stores.js';
+import { within } from './within.js';
+
+/**
+ * How long stopping the jobs, the metrics server and the rest may take at
+ * shutdown, once the calls are drained; the stores then get STORE_CLOSE_MS.
+ */
+export const SHUTDOWN_STEPS_MS = 1_000;
+
+/**
+ * How long past SHUTDOWN_GRACE_MS a shutdown may run before main.ts exits
+ * regardless: the steps, the stores, and a second for embedded servers.
+ */
+export const SHUTDOWN_MARGIN_MS = SHUTDOWN_STEPS_MS + STORE_CLOSE_MS + 1_000;
 
 /** Parts a test (or another entry point) may supply instead of the defaults. */
 export interface AppOverrides {
@@ -141,10 +155,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     log,
   );
   const observer = new CallObserver(new GrpcMetrics(registry), log);
+  const drain = new Drain();
+  const ours = (path: string) => path.startsWith('/campus.');
   const server = createGrpcServer({
     maxMessageBytes: config.maxMessageBytes,
-    // Our unary RPCs are observed by the unary adapter; the interceptor covers the rest (health, reflection).
-    interceptors: [observeCalls(observer, (path) => path.startsWith('/campus.'))],
+    // Our unary RPCs are observed and drained by the unary adapter; the interceptors cover the rest (health, reflection).
+    // The drain is the outer one, so that the calls it refuses are observed too.
+    interceptors: [observeCalls(observer, ours), drainCalls(drain, ours)],
   });
   const passwords = overrides.passwordHasher ?? argon2idHasher();
   const countAuth = authEvents(registry);
@@ -176,6 +193,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       authorize: createAuthorizer(rules, storeAccessLookups({ pg: stores.pg.em, mongo: stores.mongo.em, item: (id) => itemCache.get(id) })),
       limits: new CallerLimits(config.maxConcurrentCallsPerCaller),
       routeReads: reads.route,
+      drain,
     },
     observer,
   );
@@ -284,15 +302,25 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       assets,
       shutdown: async () => {
         health.enterShutdown();
-        const how = await shutdown(server, config.shutdownGraceMs);
-        await rollups.stop();
-        await Promise.all(moneyAndEventJobs.map((job) => job.stop()));
-        await recorder.drain();
-        await assets.stop();
+        log.info({ graceMs: config.shutdownGraceMs }, 'draining: health NOT_SERVING, new calls refused');
+        const how = await shutdown(server, drain, config.shutdownGraceMs);
+        // A store that does not answer can hold a job or a stats query; none of them may hold the exit.
+        const stepsBy = Date.now() + SHUTDOWN_STEPS_MS;
+        const late: string[] = [];
+        const step = async (name: string, work: () => Promise<unknown>) => {
+          if (!(await within(work(), stepsBy - Date.now()))) late.push(name);
+        };
+        await step('jobs', async () => {
+          await rollups.stop();
+          await Promise.all(moneyAndEventJobs.map((job) => job.stop()));
+        });
+        await step('analytics', () => recorder.drain());
+        await step('assets', () => assets.stop());
         sessions.close();
         reads.close();
-        await new Promise((resolve) => metricsServer?.close(resolve));
-        await storageStats.stop();
+        await step('metrics server', () => new Promise((resolve) => metricsServer?.close(resolve)));
+        await step('storage stats', () => storageStats.stop());
+        if (late.length > 0) log.warn({ late, waitedMs: SHUTDOWN_STEPS_MS }, 'not stopped in time: left to the exit');
         cache.close();
         for (const stop of uninstrument) stop();
         if (!overrides.stores) await stores.close();

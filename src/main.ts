@@ -1,8 +1,8 @@
 /**
  * Process entry point: read the config, start the service, stop it gracefully
- * on SIGTERM or SIGINT.
+ * on SIGTERM or SIGINT, within SHUTDOWN_GRACE_MS and a fixed margin.
  */
-import { startApp } from './app.js';
+import { SHUTDOWN_MARGIN_MS, startApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { DataDirInUseError } from './db/data-dir-lock.js';
 import { SnapshotUnreadableError } from './db/mongo-snapshot.js';
@@ -24,6 +24,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'shutting down');
+    // Whatever a store does (a stalled connection answers nothing), the process is gone by then.
+    const limitMs = config.shutdownGraceMs + SHUTDOWN_MARGIN_MS;
+    setTimeout(() => {
+      app.log.error({ limitMs }, 'shutdown not finished in time: exiting');
+      process.exit(1);
+    }, limitMs).unref();
     app.shutdown().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -10,12 +10,22 @@ import { openPostgres, type PostgresOrm } from './db/postgres.js';
 import { awaitSchema } from './db/schema-ready.js';
 import { checkServerStatementTimeout } from './db/statement-timeout.js';
 import type { Logger } from './logger.js';
+import { within } from './within.js';
+
+/**
+ * How long closing one store's connections may take at shutdown: a store
+ * that does not answer (a silent network) must not hold the exit.
+ */
+export const STORE_CLOSE_MS = 1_000;
 
 export interface Stores {
   readonly pg: PostgresOrm;
   readonly mongo: MongoOrm;
   readonly cache: CacheStore;
-  /** Closes connections, then stops any embedded servers. */
+  /**
+   * Closes connections (each within STORE_CLOSE_MS; what is still open then
+   * is left to the process's exit), then stops any embedded servers.
+   */
   close(): Promise<void>;
 }
 
@@ -99,7 +109,11 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
       mongo,
       cache,
       close: async () => {
-        await Promise.allSettled([pg.close(), mongo.close(), cache.close()]);
+        // Forced: the calls are drained by now, and a query still waiting on a silent store is not worth waiting for.
+        const closes = { postgres: pg.close(true), mongodb: mongo.close(true), cache: cache.close() };
+        const closed = await Promise.all(Object.values(closes).map((close) => within(close, STORE_CLOSE_MS).catch(() => true)));
+        const late = Object.keys(closes).filter((_, i) => !closed[i]);
+        if (late.length > 0) log.warn({ stores: late, waitedMs: STORE_CLOSE_MS }, 'stores not closed in time: left to the exit');
         await cleanup();
       },
     };

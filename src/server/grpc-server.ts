@@ -1,4 +1,5 @@
 import { Server, type ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
+import type { Drain } from './drain.js';
 
 export interface GrpcServerSettings {
   readonly maxMessageBytes: number;
@@ -34,15 +35,25 @@ export function bind(server: Server, host: string, port: number, credentials: Se
 }
 
 /**
- * Stops taking calls and lets in-flight ones finish; after `graceMs` cuts
- * whatever is left.
+ * Drains, then stops. New calls are refused (UNAVAILABLE, see Drain) while
+ * the server still accepts connections, so health probes read NOT_SERVING;
+ * once the calls in flight have finished the server closes its ports and
+ * connections. When `graceMs` runs out first, whatever is left is cut.
  */
-export function shutdown(server: Server, graceMs: number): Promise<'graceful' | 'forced'> {
+export async function shutdown(server: Server, drain: Drain, graceMs: number): Promise<'graceful' | 'forced'> {
+  const until = Date.now() + graceMs;
+  if (!(await drain.begin(graceMs))) {
+    server.forceShutdown();
+    return 'forced';
+  }
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve('forced');
-    }, graceMs);
+    const timer = setTimeout(
+      () => {
+        server.forceShutdown();
+        resolve('forced');
+      },
+      Math.max(0, until - Date.now()),
+    );
     server.tryShutdown(() => {
       clearTimeout(timer);
       resolve('graceful');

@@ -38,6 +38,11 @@ export class Health {
         server.addService(definition, {
           ...handlers,
           watch: (call: ServerWritableStream<unknown, unknown>) => {
+            // Opened during the drain: it gets NOT_SERVING and is ended, so it does not hold the shutdown either.
+            if (this.shuttingDown) {
+              watch(call);
+              return void call.end();
+            }
             this.watchCalls.add(call);
             call.on('cancelled', () => this.watchCalls.delete(call));
             watch(call);

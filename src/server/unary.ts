@@ -6,6 +6,7 @@ import { runInRequestScope } from '../db/request-scope.js';
 import { invalidArgument } from '../errors/domain-error.js';
 import type { Logger } from '../logger.js';
 import type { CallerLimits } from './caller-limits.js';
+import { type Drain, refusal } from './drain.js';
 import { type CallObserver, endedEarly } from './observe.js';
 import type { RouteReads } from './replica-reads.js';
 import { RejectedRequest } from './request-checks.js';
@@ -36,6 +37,8 @@ export interface CallGuards {
   readonly limits?: CallerLimits;
   /** Where the handler's PostgreSQL reads go (see replica-reads.ts); all to the primary when unset. */
   readonly routeReads?: RouteReads;
+  /** Counts the calls in flight; refuses new ones (UNAVAILABLE) once shutdown began. */
+  readonly drain?: Drain;
 }
 
 /** Everyone anonymous, everything allowed: for tools and tests that build a bare server. */
@@ -50,7 +53,9 @@ const OPEN: CallGuards = { authenticate: async () => ANONYMOUS, authorize: async
  * whose rule decides on the loaded resource has its response checked before
  * it is sent), and observed (metrics, one log line). Whatever it throws is
  * mapped to a status by `toGrpcStatus`, the only place that does. Unexpected
- * errors are logged with their cause; the caller sees INTERNAL.
+ * errors are logged with their cause; the caller sees INTERNAL. Once the
+ * drain began (shutdown), a new call is refused with UNAVAILABLE before any
+ * of this.
  */
 export function createUnary(log: Logger, guards: CallGuards = OPEN, observer?: CallObserver): Unary {
   return <Req, Res>(handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> =>
@@ -61,6 +66,11 @@ export function createUnary(log: Logger, guards: CallGuards = OPEN, observer?: C
       const m = observer?.method(method, 'unary');
       m?.started.inc();
       m?.received.inc();
+      const drain = guards.drain;
+      if (drain && !drain.admit()) {
+        if (m) observer?.finish(m, method, status.UNAVAILABLE, startedAt);
+        return callback(refusal());
+      }
       const peer = call.getPeer();
       runInRequestScope(deadline, async () => {
         const principal = await guards.authenticate(call.metadata);
@@ -89,12 +99,14 @@ export function createUnary(log: Logger, guards: CallGuards = OPEN, observer?: C
             }
           }
           callback(null, response);
+          drain?.done();
         },
         (err: unknown) => {
           const mapped = toGrpcStatus(err, deadline !== undefined && Date.now() >= deadline);
           if (mapped.unexpected) log.error({ err, method }, 'unexpected error');
           if (m) observer?.finish(m, method, call.cancelled ? endedEarly(deadline) : mapped.status.code, startedAt);
           callback(mapped.status);
+          drain?.done();
         },
       );
     };

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthServiceClient } from '../../generated/campus/identity/v1/auth.js';
 import { call, connectAnonymous } from '../support/grpc.js';
-import { alive, listening, npmStart, processTree, type Started, startTime } from '../support/npm-start.js';
+import { alive, listening, npmStart, processTree, type Started, spawnedServiceEnv, startTime } from '../support/npm-start.js';
 
 // `npm start` builds (when dist/ is stale), initialises an embedded PostgreSQL and migrates it: minutes on a busy machine.
 const START_MS = 240_000;
@@ -19,15 +19,7 @@ const started: Started[] = [];
 
 function start(): Started {
   const run = npmStart({
-    DATA_DIR: dataDir,
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    METRICS_PORT: '0',
-    ASSET_EMBEDDED_STORAGE_PORT: '0',
-    ASSET_EMBEDDED_EDGE_PORT: '0',
-    REDIS_URL: inject('redisUrl'),
-    REDIS_KEY_PREFIX: `test:${randomBytes(4).toString('hex')}:`,
-    LOG_LEVEL: 'info',
+    ...spawnedServiceEnv(dataDir),
     SHUTDOWN_GRACE_MS: '2000',
     BOOTSTRAP_ADMIN_EMAIL: admin.email,
     BOOTSTRAP_ADMIN_PASSWORD: admin.password,

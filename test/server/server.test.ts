@@ -1,9 +1,9 @@
-import { credentials, loadPackageDefinition, status } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { HealthCheckResponse_ServingStatus, HealthClient } from '../../generated/grpc/health/v1/health.js';
 import { call, connect, failure } from '../support/grpc.js';
+import { askReflection } from '../support/reflection.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 let server: TestServer;
@@ -36,35 +36,7 @@ describe('health', () => {
 });
 
 describe('reflection', () => {
-  // A client that knows nothing but the reflection protocol, as grpcurl does.
-  const definition = loadSync('grpc/reflection/v1/reflection.proto', {
-    includeDirs: ['node_modules/@grpc/reflection/build/proto'],
-  });
-  type Reply = { listServicesResponse?: { service: { name: string }[] }; fileDescriptorResponse?: { fileDescriptorProto: Buffer[] } };
-  const ask = (request: object): Promise<Reply> => {
-    const pkg = loadPackageDefinition(definition) as unknown as {
-      grpc: {
-        reflection: {
-          v1: {
-            ServerReflection: new (
-              a: string,
-              c: ReturnType<typeof credentials.createInsecure>,
-            ) => { serverReflectionInfo(): NodeJS.ReadWriteStream & { write(r: object): void; end(): void } };
-          };
-        };
-      };
-    };
-    const client = new pkg.grpc.reflection.v1.ServerReflection(`127.0.0.1:${server.port}`, credentials.createInsecure());
-    return new Promise((resolve, reject) => {
-      const stream = client.serverReflectionInfo();
-      stream.on('data', (reply: Reply) => {
-        resolve(reply);
-        stream.end();
-      });
-      stream.on('error', reject);
-      stream.write(request);
-    });
-  };
+  const ask = (request: object) => askReflection(server.port, request);
 
   it('when a client lists services, then ours and health are there', async () => {
     const reply = await ask({ listServices: '' });

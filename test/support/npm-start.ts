@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { inject } from 'vitest';
 import { procStat } from '../../src/db/proc-stat.js';
 
 export { processStartTime as startTime } from '../../src/db/proc-stat.js';
@@ -16,6 +18,24 @@ export interface Started {
   readonly serving: Promise<number>;
   /** Resolves when the npm process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * What a spawned service needs besides its stores: loopback, ephemeral ports,
+ * its data in `dataDir`, the test Redis under a key prefix of its own.
+ */
+export function spawnedServiceEnv(dataDir: string): Record<string, string> {
+  return {
+    DATA_DIR: dataDir,
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: '0',
+    METRICS_PORT: '0',
+    ASSET_EMBEDDED_STORAGE_PORT: '0',
+    ASSET_EMBEDDED_EDGE_PORT: '0',
+    REDIS_URL: inject('redisUrl'),
+    REDIS_KEY_PREFIX: `test:${randomBytes(4).toString('hex')}:`,
+    LOG_LEVEL: 'info',
+  };
 }
 
 /**

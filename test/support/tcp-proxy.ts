@@ -7,6 +7,7 @@ import net from 'node:net';
  */
 export class TcpProxy {
   private cut = false;
+  private stalled = false;
   private readonly sockets = new Set<net.Socket>();
   private readonly upstreams = new Set<net.Socket>();
 
@@ -33,6 +34,7 @@ export class TcpProxy {
           b.destroy();
         });
         a.pipe(b);
+        if (proxy.stalled) a.pause();
       }
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -49,9 +51,11 @@ export class TcpProxy {
 
   /**
    * Holds every byte in flight without closing anything, as a silent
-   * partition does (no reset reaches either end) until `restore`.
+   * partition does (no reset reaches either end) until `restore`; a
+   * connection opened meanwhile is as silent.
    */
   stall(): void {
+    this.stalled = true;
     for (const socket of this.sockets) socket.pause();
   }
 
@@ -66,6 +70,7 @@ export class TcpProxy {
 
   restore(): void {
     this.cut = false;
+    this.stalled = false;
     for (const socket of this.sockets) socket.resume();
   }
 
