@@ -75,20 +75,52 @@ function asDomainError(err: unknown, deadlinePassed: boolean): DomainError | 'DE
     return new DomainError('ALREADY_EXISTS', 'ALREADY_EXISTS', 'the resource already exists', {}, { cause: err });
   }
   if (err instanceof ConnectionException || isStoreUnavailable(err)) {
-    return new DomainError('UNAVAILABLE', 'STORE_UNAVAILABLE', 'a data store is unavailable; retry later', {}, { cause: err });
+    return new DomainError(
+      'UNAVAILABLE',
+      'STORE_UNAVAILABLE',
+      'a data store is unavailable; retry later',
+      { retryDelayMs: STORE_RETRY_DELAY_MS },
+      { cause: err },
+    );
   }
   return undefined;
 }
 
-/** Driver-level signs that a store cannot be reached (pg, mongodb). */
+/** How long a caller is told to wait before retrying a call a store could not serve. */
+const STORE_RETRY_DELAY_MS = 200;
+
+/** Codes of a store that is away, dropped the connection, has none free or did not answer in time. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  // PostgreSQL: admin/crash shutdown, cannot connect now, too many connections, statement timeout.
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '57014',
+  // Our pool guard (src/db/guarded-pool.ts): a silent server, no connection free in time.
+  'STATEMENT_ABANDONED',
+  'POOL_WAIT_ABANDONED',
+]);
+
+/** pg's messages for a pool wait that timed out and a connection that died under a query. */
+const UNAVAILABLE_MESSAGES = /^(timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error)/;
+
+/** Driver-level signs that a store cannot serve now (pg, mongodb), on the error or its causes (the ORM wraps). */
 function isStoreUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '53300'].includes(code)) {
-    return true;
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (UNAVAILABLE_MESSAGES.test(e.message)) return true;
+    // MongoPoolCleared*: the driver dropped its connections under the operation (its monitor lost the server).
+    if (/^Mongo(Network|PoolCleared|ServerSelection|NotConnected|Topology)/.test(e.name)) return true;
   }
-  // MongoPoolCleared*: the driver dropped its connections under the operation (its monitor lost the server).
-  return /^Mongo(Network|PoolCleared|ServerSelection|NotConnected|Topology)/.test(err.name);
+  return false;
 }
 
 function withDetails(code: status, message: string, err: DomainError): MappedError['status'] {

@@ -29,6 +29,27 @@ describe('toGrpcStatus', () => {
     expect(toGrpcStatus(err).status.code).toBe(status.UNAVAILABLE);
   });
 
+  it.each([
+    ['a pool wait timed out', new Error('timeout exceeded when trying to connect')],
+    ['a connection died mid-transaction', new Error('Connection terminated unexpectedly')],
+    ['a statement timed out on the server', Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })],
+    ['the server went silent', Object.assign(new Error('no answer from PostgreSQL within 16000 ms'), { code: 'STATEMENT_ABANDONED' })],
+    [
+      'the cause, wrapped by the ORM, is a dropped connection',
+      new Error('wrapped', { cause: new Error('Connection terminated unexpectedly') }),
+    ],
+  ])('when %s, then UNAVAILABLE with RetryInfo, not INTERNAL', (_, err) => {
+    const mapped = toGrpcStatus(err);
+    expect(mapped.status.code).toBe(status.UNAVAILABLE);
+    expect(mapped.unexpected).toBe(false);
+    expect(mapped.status.metadata?.get('retry-after-ms')).toEqual(['200']);
+  });
+
+  it('when a statement timed out because the caller deadline passed, then DEADLINE_EXCEEDED', () => {
+    const err = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+    expect(toGrpcStatus(err, true).status.code).toBe(status.DEADLINE_EXCEEDED);
+  });
+
   it('when the MongoDB driver clears its connection pool under an operation, then UNAVAILABLE (retryable)', () => {
     // The driver's own error class (not exported from its entry point), as its monitor raises it.
     const { PoolClearedError } = createRequire(import.meta.url)('mongodb/lib/cmap/errors.js') as {
