@@ -1,5 +1,6 @@
 import net from 'node:net';
 import pg from 'pg';
+import { within } from '../within.js';
 import { timeLeftMs } from './request-scope.js';
 
 /**
@@ -89,27 +90,15 @@ export function guardPool(pool: pg.Pool, settings: PoolGuardSettings): void {
   }) as typeof pool.connect;
 }
 
-function acquire(connect: () => Promise<pg.PoolClient>, leftMs: number | undefined): Promise<pg.PoolClient> {
+async function acquire(connect: () => Promise<pg.PoolClient>, leftMs: number | undefined): Promise<pg.PoolClient> {
   const pending = connect();
-  if (leftMs === undefined) return pending;
-  return new Promise((resolve, reject) => {
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      reject(new PoolWaitAbandonedError(`no database connection free within the caller's deadline (${leftMs} ms)`));
-    }, leftMs);
-    pending.then(
-      (client) => {
-        clearTimeout(timer);
-        if (late) client.release();
-        else resolve(client);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        if (!late) reject(err);
-      },
-    );
-  });
+  if (leftMs === undefined || (await within(pending, leftMs))) return pending;
+  // Given by the pool after the caller left: straight back.
+  pending.then(
+    (client) => client.release(),
+    () => undefined,
+  );
+  throw new PoolWaitAbandonedError(`no database connection free within the caller's deadline (${leftMs} ms)`);
 }
 
 function checkOut(client: pg.PoolClient, boundMs: () => number): void {
