@@ -47,8 +47,9 @@ const OPEN: CallGuards = { authenticate: async () => ANONYMOUS, authorize: async
 /**
  * Every unary RPC runs here: in its own request scope (a fresh unit of work
  * per store, the caller's deadline passed down to the stores), with its
- * caller authenticated once, counted against the caller's limit (so that the
- * lookups some authorization rules make are bounded too), its request's
+ * caller authenticated once, counted against the caller's limit until it ends or its
+ * deadline passes (so that the lookups some authorization rules make are
+ * bounded too), its request's
  * boundary checks applied (see withRequestChecks), authorized (a read
  * whose rule decides on the loaded resource has its response checked before
  * it is sent), and observed (metrics, one log line). Whatever it throws is
@@ -75,6 +76,12 @@ export function createUnary(log: Logger, guards: CallGuards = OPEN, observer?: C
       runInRequestScope(deadline, async () => {
         const principal = await guards.authenticate(call.metadata);
         const release = guards.limits?.admit(principal, peer);
+        // A call whose deadline passed (or whose caller went away) stops counting against the caller
+        // then, not when a handler stuck on a store finally returns.
+        if (release) {
+          if (call.cancelled) release();
+          else call.once('cancelled', release);
+        }
         try {
           // Checked once for every field as it was deserialized (see withRequestChecks), before any rule reads it.
           if ((call.request as unknown) instanceof RejectedRequest)

@@ -7,6 +7,7 @@ import { bearer, call, connect, decodeError } from '../support/grpc.js';
 import { startTestServer, type TestServer, testPasswordHasher } from '../support/test-server.js';
 
 // CreateUser made slow (its password hashing), so calls overlap.
+let hashDelayMs = 300;
 let server: TestServer;
 let users: UserServiceClient;
 const serviceToken = randomBytes(32).toString('base64url');
@@ -26,7 +27,7 @@ beforeAll(async () => {
     {
       passwordHasher: {
         hash: async (password) => {
-          await new Promise((resolve) => setTimeout(resolve, 300));
+          await new Promise((resolve) => setTimeout(resolve, hashDelayMs));
           return testPasswordHasher.hash(password);
         },
         verify: testPasswordHasher.verify,
@@ -69,6 +70,39 @@ describe('per-caller concurrency', () => {
     // Slots are given back: the caller is served again.
     expect((await createUser()).name).toBe('Many Calls');
   });
+});
+
+describe('per-caller concurrency when calls outlive their deadline', () => {
+  it("when a caller's stuck calls pass their deadline, then their slots are given back at the deadline, not when the handlers return", async () => {
+    hashDelayMs = 3000;
+    try {
+      const metadata = bearer(serviceToken);
+      const stuck = Array.from(
+        { length: 2 },
+        () =>
+          new Promise<unknown>((resolve) => {
+            users.createUser(
+              {
+                user: { id: '', name: 'Stuck', email: `stuck${Date.now()}${seq++}@example.test`, role: Role.ROLE_STUDENT, etag: '' },
+                password: 'correct horse battery',
+              },
+              metadata,
+              { deadline: Date.now() + 200 },
+              (err) => resolve(err),
+            );
+          }),
+      );
+      for (const err of await Promise.all(stuck)) expect(decodeError(err).code).toBe(status.DEADLINE_EXCEEDED);
+      // Both handlers are still hashing; the caller's limit (2) must not count them any more.
+      hashDelayMs = 300;
+      const started = Date.now();
+      const again = await Promise.allSettled([createUser(metadata), createUser(metadata)]);
+      expect(Date.now() - started).toBeLessThan(6000);
+      expect(again.map((r) => (r.status === 'rejected' ? decodeError(r.reason).code : status.OK))).toEqual([status.OK, status.OK]);
+    } finally {
+      hashDelayMs = 300;
+    }
+  }, 15_000);
 });
 
 describe('CallerLimits', () => {
