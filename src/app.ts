@@ -37,6 +37,7 @@ import { LessonService } from './catalog/lesson.service.js';
 import { LessonsCache } from './catalog/lessons.cache.js';
 import type { Config } from './config.js';
 import { fieldCryptoOf } from './crypto/field-crypto.js';
+import { postgresPools } from './db/postgres.js';
 import { runInRequestScope } from './db/request-scope.js';
 import { enrollmentHandlers } from './enrollment/enrollment.handler.js';
 import { EnrollmentService } from './enrollment/enrollment.service.js';
@@ -60,6 +61,7 @@ import { DbMetrics } from './metrics/db-metrics.js';
 import { GrpcMetrics } from './metrics/grpc-metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { instrumentMongo } from './metrics/mongo-instrumentation.js';
+import { poolMetrics } from './metrics/pool-metrics.js';
 import { instrumentPostgres } from './metrics/postgres-instrumentation.js';
 import { createRegistry } from './metrics/registry.js';
 import { mongoCollectionStats, postgresTableStats, StorageStats } from './metrics/storage-stats.js';
@@ -140,6 +142,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const stores = overrides.stores ?? (await openStores(config, log));
   const dbMetrics = new DbMetrics(registry);
   const uninstrument = [await instrumentPostgres(stores.pg, dbMetrics), instrumentMongo(stores.mongo, dbMetrics)];
+  poolMetrics(registry, await postgresPools(stores.pg));
   const cache = new Cache(stores.cache, {
     ttlMs: config.cacheTtlMs,
     negativeTtlMs: config.cacheNegativeTtlMs,

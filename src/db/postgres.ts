@@ -18,7 +18,7 @@ import { OutboxEventSchema } from '../outbox/outbox-event.entity.js';
 import { connectionBounds, guardPool } from './guarded-pool.js';
 import { migrations } from './migrations/index.js';
 import { replicaConnections } from './replicas/replica-connections.js';
-import { RoutedPostgreSqlDriver } from './replicas/routed-driver.js';
+import { type NamedPool, RoutedPostgreSqlDriver } from './replicas/routed-driver.js';
 import { scopedContext } from './request-scope.js';
 import { perTransactionStatementTimeout, type StatementTimeoutSettings, startupStatementTimeout } from './statement-timeout.js';
 
@@ -102,4 +102,9 @@ export async function openPostgres(settings: PostgresSettings): Promise<Postgres
   // init() connects lazily; connect now so a wrong URL fails at start.
   await orm.connect();
   return orm;
+}
+
+/** The `pg` pools under the ORM: the primary's, then each replica's. */
+export function postgresPools(orm: PostgresOrm): Promise<NamedPool[]> {
+  return (orm.em.getDriver() as unknown as RoutedPostgreSqlDriver).pools();
 }

@@ -83,6 +83,20 @@ describe.skipIf(!canRunStandby)('read replicas: a lagging, stopped or frozen sta
     return { outcomes, at };
   }
 
+  it("when reads go to the replica, then its client pool is exported beside the primary's", async () => {
+    const { outcomes } = await readLoad(300, 0, async () => undefined);
+    expect(outcomes.every((o) => o.code === status.OK)).toBe(true);
+    expect(await f.metric('db_reads_total', { target: 'replica', reason: 'replica' })).toBeGreaterThan(0);
+    const pool = replica.replica;
+    expect(await f.metric('db_client_connections_max', { pool })).toBe(10);
+    expect(await f.metric('db_client_connections_max', { pool: 'primary' })).toBe(10);
+    const open =
+      ((await f.metric('db_client_connections', { pool, state: 'idle' })) ?? 0) +
+      ((await f.metric('db_client_connections', { pool, state: 'used' })) ?? 0);
+    expect(open).toBeGreaterThanOrEqual(1);
+    expect(await f.metric('db_client_connections', { pool, state: 'pending' })).toBe(0);
+  });
+
   it('when replay stops while writes go on, then the lag metric grows past the bound, the replica leaves rotation and health says so, and it returns when replay resumes', async () => {
     expect(await inRotation()).toBe(1);
     await f.pair.standby.query('select pg_wal_replay_pause()');
