@@ -1,7 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import { EntityRepository } from '@mikro-orm/postgresql';
 import { findByPrimaryKey, readEntities, selectFrom } from '../db/point-read.js';
-import { EnrollmentSchema } from '../enrollment/enrollment.entity.js';
 import type { CatalogItem } from './catalog-item.entity.js';
 
 /** The sort keys ListCatalogItems offers; each has a (key, id) index, alone and after each filter. */
@@ -132,12 +131,6 @@ export class CatalogItemRepository extends EntityRepository<CatalogItem> {
       item: this.getEntityManager().map(this.entityName, row as never),
       rank: Number(rank),
     }));
-  }
-
-  /** Whether anyone is or was enrolled in the item (enrollments are never deleted with it). */
-  async hasEnrollments(id: string): Promise<boolean> {
-    const one = await this.getEntityManager().findOne(EnrollmentSchema, { catalogItem: id }, { fields: ['id'] });
-    return one !== null;
   }
 }
 

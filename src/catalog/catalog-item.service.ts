@@ -228,7 +228,6 @@ export class CatalogItemService {
         const item = await items.findByIdForUpdate(id);
         if (!item) throw notFound('CatalogItem', id);
         checkEtag(item.version, etag, `CatalogItem ${item.id}`);
-        if (await items.hasEnrollments(item.id)) throw hasEnrollments(item.id);
         recordAudit(tx, {
           actor: actor.id,
           action: 'catalog_item.deleted',
@@ -238,7 +237,8 @@ export class CatalogItemService {
         tx.remove(item);
       });
     } catch (err) {
-      // The RESTRICT foreign keys of enrollments and progress are the backstop.
+      // Enrollments and progress are another domain's rows: their RESTRICT foreign keys refuse the delete,
+      // and the whole transaction (audit entry included) rolls back.
       if (err instanceof ForeignKeyConstraintViolationException) throw hasEnrollments(id);
       throw err;
     }
