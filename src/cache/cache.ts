@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import { type CacheMetrics, type CacheOperation, type CacheRecorder, NO_CACHE_METRICS } from '../metrics/cache-metrics.js';
+import type { CacheCore, ResolvedCacheOptions } from './cache-core.js';
 import type { CacheStore } from './cache-store.js';
 import { CachedResource, type ResourceSpec } from './cached-resource.js';
 import type { InvalidationFeed } from './invalidation-feed.js';
@@ -51,18 +52,6 @@ export interface CacheOptions {
   readonly enabled?: boolean;
 }
 
-/** The settled options every resource of one Cache shares. */
-export interface ResolvedCacheOptions {
-  readonly ttlMs: number;
-  readonly negativeTtlMs: number;
-  readonly jitter: number;
-  readonly beta: number;
-  readonly generationTtlMs: number;
-  readonly nearTtlMs: number;
-  readonly nearPushedTtlMs: number;
-  readonly nearMaxEntries: number;
-}
-
 /**
  * The cache-aside layer over one CacheStore: hands out CachedResources (one
  * per cached resource type) and KeyValueCaches (plain get/set/del), and owns
@@ -73,7 +62,7 @@ export interface ResolvedCacheOptions {
  * Nothing here throws because of the store: reads fall back to the loader,
  * writes and invalidations are counted and logged when they fail.
  */
-export class Cache {
+export class Cache implements CacheCore {
   readonly options: ResolvedCacheOptions;
   /** Whether resources read through the store; see CacheOptions.enabled. */
   readonly enabled: boolean;

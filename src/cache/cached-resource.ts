@@ -1,6 +1,6 @@
 import { readingPrimary } from '../db/replicas/read-scope.js';
 import type { CacheRecorder } from '../metrics/cache-metrics.js';
-import type { Cache } from './cache.js';
+import type { CacheCore } from './cache-core.js';
 import { type CacheEntry, decodeEntry, encodeEntry, jittered, shouldRefreshEarly } from './cache-entry.js';
 import type { ConditionalSet } from './cache-store.js';
 import { type Codec, jsonCodec } from './codec.js';
@@ -73,7 +73,7 @@ export class CachedResource<K, V> {
   private readonly near: NearCache<V>;
 
   constructor(
-    private readonly cache: Cache,
+    private readonly cache: CacheCore,
     private readonly spec: ResourceSpec<K, V>,
   ) {
     if (!NAME.test(spec.name)) throw new Error(`cache name ${JSON.stringify(spec.name)} must match ${NAME}`);

@@ -1,5 +1,5 @@
 import type { CacheRecorder } from '../metrics/cache-metrics.js';
-import type { Cache } from './cache.js';
+import type { CacheCore } from './cache-core.js';
 
 /**
  * Plain get / set-with-TTL / del under `v<version>:<name>:` — for values the
@@ -14,7 +14,7 @@ export class KeyValueCache {
   private readonly recorder: CacheRecorder;
 
   constructor(
-    private readonly cache: Cache,
+    private readonly cache: CacheCore,
     readonly name: string,
     version: number,
   ) {

@@ -1,5 +1,4 @@
-import type { EventSubscriber, TransactionEventArgs } from '@mikro-orm/core';
-import type { PostgresOrm } from './postgres.js';
+import type { EventSubscriber, MikroORM, TransactionEventArgs } from '@mikro-orm/core';
 import { timeLeftMs } from './request-scope.js';
 
 /** How the statement timeout reaches PostgreSQL; see docs/scaling.md, "PgBouncer". */
@@ -53,7 +52,7 @@ export function perTransactionStatementTimeout(settings: StatementTimeoutSetting
  * is off or longer than the configured bound, so the bound is never silently
  * gone. Returns the server's value in ms (undefined straight to PostgreSQL).
  */
-export async function checkServerStatementTimeout(orm: PostgresOrm, settings: StatementTimeoutSettings): Promise<number | undefined> {
+export async function checkServerStatementTimeout(orm: MikroORM, settings: StatementTimeoutSettings): Promise<number | undefined> {
   if (!settings.transactionPooling) return undefined;
   const [row] = await orm.em
     .getConnection()
