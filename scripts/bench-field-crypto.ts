@@ -10,6 +10,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { createFieldCrypto } from '../src/crypto/field-crypto.js';
 import { openPostgres } from '../src/db/postgres.js';
 import { UserSchema } from '../src/identity/user.entity.js';
+import { UserRepository } from '../src/identity/user.repository.js';
 
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const N = Number(process.env.N ?? 100_000);
@@ -64,9 +65,9 @@ try {
   });
   await em.flush();
   const reads = 3_000;
-  for (let i = 0; i < 300; i++) await orm.em.fork().getRepository(UserSchema).findById(id);
+  for (let i = 0; i < 300; i++) await UserRepository.of(orm.em.fork()).findById(id);
   const start = performance.now();
-  for (let i = 0; i < reads; i++) await orm.em.fork().getRepository(UserSchema).findById(id);
+  for (let i = 0; i < reads; i++) await UserRepository.of(orm.em.fork()).findById(id);
   figures['ORM point read of one user (findById, sequential)'] = ((performance.now() - start) * 1000) / reads;
 } finally {
   await orm.em.fork().getConnection().execute('delete from users where id = ?', [id]);

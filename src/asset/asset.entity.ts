@@ -1,7 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { CatalogItemSchema } from '../catalog/catalog-item.entity.js';
 import { LessonSchema } from '../catalog/lesson.entity.js';
-import { AssetRepository } from './asset.repository.js';
 
 export const ASSET_KINDS = ['image', 'video', 'document', 'other'] as const;
 export type AssetKindName = (typeof ASSET_KINDS)[number];
@@ -17,7 +16,6 @@ export type AssetStateName = (typeof ASSET_STATES)[number];
 export const AssetSchema = defineEntity({
   name: 'Asset',
   tableName: 'assets',
-  repository: () => AssetRepository,
   properties: {
     id: p.uuid().primary(),
     catalogItem: () => p.manyToOne(CatalogItemSchema).deleteRule('cascade'),

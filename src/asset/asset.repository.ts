@@ -1,8 +1,8 @@
-import { LockMode } from '@mikro-orm/core';
-import { EntityRepository } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode } from '@mikro-orm/core';
+import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { rawQuery } from '../db/raw-query.js';
 import type { TimeIdPosition } from '../pagination/time-id-keyset.js';
-import type { Asset, AssetStateName } from './asset.entity.js';
+import { type Asset, AssetSchema, type AssetStateName } from './asset.entity.js';
 
 /** Which assets of an item a list shows. */
 export interface AssetFilter {
@@ -16,6 +16,11 @@ export interface AssetFilter {
 
 /** The queries of assets; every list is served by an index of assets.entity.ts. */
 export class AssetRepository extends EntityRepository<Asset> {
+  /** The Asset repository of `em` (the request's unit of work, or a transaction's). */
+  static of(em: EntityManager): AssetRepository {
+    return new AssetRepository(em as SqlEntityManager, AssetSchema);
+  }
+
   async findById(id: string): Promise<Asset | null> {
     return this.findOne({ id });
   }

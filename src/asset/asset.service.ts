@@ -4,7 +4,7 @@ import { recordAudit } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
 import type { CatalogItemCache } from '../catalog/catalog-item.cache.js';
 import type { CatalogItemData } from '../catalog/catalog-item-data.js';
-import { LessonSchema } from '../catalog/lesson.entity.js';
+import { LessonRepository } from '../catalog/lesson.repository.js';
 import { transactional } from '../db/transaction.js';
 import { DomainError, failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
@@ -15,6 +15,7 @@ import type { PageTokens } from '../pagination/page-token.js';
 import { decodeTimeIdToken, type Page, timeIdPage } from '../pagination/time-id-keyset.js';
 import { FieldChecks } from '../validation/field-checks.js';
 import { type Asset, type AssetKindName, AssetSchema, type AssetStateName } from './asset.entity.js';
+import { AssetRepository } from './asset.repository.js';
 import { type AssetAccess, assetAccess } from './asset-access.js';
 import type { AssetMetrics } from './asset-metrics.js';
 import type { AssetUrls, DeliveryUrl } from './asset-urls.js';
@@ -99,7 +100,7 @@ export class AssetService {
     if (!item) throw notFound('CatalogItem', input.catalogItemId);
     requireManage(await assetAccess(actor, item, false, async () => false), 'CatalogItem', input.catalogItemId);
     const asset = await transactional(this.em, async (tx) => {
-      const assets = tx.getRepository(AssetSchema);
+      const assets = AssetRepository.of(tx);
       const id = uuidv7();
       const request = { ...input, sizeBytes: input.sizeBytes.toString() };
       const { replayOf } = await claimRequest(tx, { operation: 'asset.create', requestId: input.requestId, request, resourceId: id });
@@ -108,7 +109,7 @@ export class AssetService {
         if (!first) throw notFound('Asset', replayOf);
         return first;
       }
-      const lesson = input.lessonId === '' ? null : await tx.getRepository(LessonSchema).findById(input.lessonId.toLowerCase());
+      const lesson = input.lessonId === '' ? null : await LessonRepository.of(tx).findById(input.lessonId.toLowerCase());
       if (input.lessonId !== '' && lesson?.catalogItem.id !== item.id) throw notFound('Lesson', input.lessonId);
       const now = new Date();
       const created = assets.create({
@@ -158,7 +159,7 @@ export class AssetService {
     const stored = await this.storageCall(() => this.deps.storage.head(asset.objectKey));
     await this.checkUpload(asset, stored);
     const ready = await transactional(this.em, async (tx) => {
-      const locked = await tx.getRepository(AssetSchema).findByIdForUpdate(asset.id);
+      const locked = await AssetRepository.of(tx).findByIdForUpdate(asset.id);
       if (!locked) throw notFound('Asset', id);
       if (locked.status !== 'pending') return locked;
       locked.status = 'ready';
@@ -194,15 +195,17 @@ export class AssetService {
     const manage = access === 'manage';
     const seesMaterial = manage || (await this.isLearner(viewer, item));
     if (lessonId !== '') {
-      const lesson = await this.em.getRepository(LessonSchema).findById(lessonId);
+      const lesson = await LessonRepository.of(this.em).findById(lessonId);
       if (!lesson || lesson.catalogItem.id !== item.id || !seesMaterial) throw notFound('Lesson', query.lessonId);
     }
     const states: AssetStateName[] = manage ? ['pending', 'ready'] : ['ready'];
     const described = `assets;item=${catalogItemId};lesson=${lessonId};material=${seesMaterial};states=${states.join(',')}`;
     const after = decodeTimeIdToken(this.deps.tokens, query.pageToken, described);
-    const rows = await this.em
-      .getRepository(AssetSchema)
-      .page({ catalogItemId, lessonId: lessonId || undefined, withLessonMaterial: seesMaterial, states }, after, size + 1);
+    const rows = await AssetRepository.of(this.em).page(
+      { catalogItemId, lessonId: lessonId || undefined, withLessonMaterial: seesMaterial, states },
+      after,
+      size + 1,
+    );
     return timeIdPage(rows, size, this.deps.tokens, described, (a) => ({ time: a.createTime, id: a.id }));
   }
 
@@ -222,10 +225,10 @@ export class AssetService {
   /** The delivery URLs of a lesson's READY assets, oldest first. */
   async lessonUrls(lessonId: string, viewer: Principal): Promise<DeliveryUrl[]> {
     new FieldChecks().uuid(lessonId, 'lesson_id').throwIfAny();
-    const lesson = await this.em.getRepository(LessonSchema).findById(lessonId.toLowerCase());
+    const lesson = await LessonRepository.of(this.em).findById(lessonId.toLowerCase());
     const item = lesson ? await this.deps.items.get(lesson.catalogItem.id) : undefined;
     if (!lesson || !item || (await this.accessTo(viewer, item, true)) === 'none') throw notFound('Lesson', lessonId);
-    const assets = await this.em.getRepository(AssetSchema).readyOfLesson(lesson.id, MAX_BATCH_URLS);
+    const assets = await AssetRepository.of(this.em).readyOfLesson(lesson.id, MAX_BATCH_URLS);
     const now = new Date();
     return assets.map((asset) => this.deps.urls.deliver(asset, now));
   }
@@ -238,7 +241,7 @@ export class AssetService {
     const { asset, access } = await this.load(id, actor);
     requireManage(access, 'Asset', id);
     const deleted = await transactional(this.em, async (tx) => {
-      const locked = await tx.getRepository(AssetSchema).findByIdForUpdate(asset.id);
+      const locked = await AssetRepository.of(tx).findByIdForUpdate(asset.id);
       if (!locked) throw notFound('Asset', id);
       checkEtag(locked.version, etag, `Asset ${locked.id}`);
       if (locked.status === 'deleted') return undefined;
@@ -267,7 +270,7 @@ export class AssetService {
    * row, audited as `asset.swept`), at most `limit` of them. Returns how many.
    */
   async sweepPending(before: Date, limit: number): Promise<number> {
-    const stale = await this.em.getRepository(AssetSchema).stalePending(before, limit);
+    const stale = await AssetRepository.of(this.em).stalePending(before, limit);
     let swept = 0;
     for (const asset of stale) {
       try {
@@ -294,13 +297,13 @@ export class AssetService {
 
   /** Assets and bytes by state, for the gauges. */
   totals() {
-    return this.em.getRepository(AssetSchema).totals();
+    return AssetRepository.of(this.em).totals();
   }
 
   /** The asset, if `viewer` may see it in its state; NOT_FOUND otherwise. */
   private async load(id: string, viewer: Principal): Promise<{ asset: Asset; item: CatalogItemData; access: AssetAccess }> {
     new FieldChecks().uuid(id, 'id').throwIfAny();
-    const asset = await this.em.getRepository(AssetSchema).findById(id.toLowerCase());
+    const asset = await AssetRepository.of(this.em).findById(id.toLowerCase());
     const item = asset ? await this.deps.items.get(asset.catalogItem.id) : undefined;
     const access = asset && item ? await this.accessTo(viewer, item, asset.lesson != null) : 'none';
     if (!asset || !item || access === 'none' || (access === 'view' && asset.status !== 'ready')) throw notFound('Asset', id);
@@ -312,7 +315,7 @@ export class AssetService {
   }
 
   private async isLearner(viewer: Principal, item: CatalogItemData): Promise<boolean> {
-    return viewer.kind === 'user' && this.em.getRepository(AssetSchema).isLearner(viewer.id, item.id);
+    return viewer.kind === 'user' && AssetRepository.of(this.em).isLearner(viewer.id, item.id);
   }
 
   /** Compares what storage holds with what was declared; the first difference refuses the upload. */

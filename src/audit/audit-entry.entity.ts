@@ -1,5 +1,4 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
-import { AuditEntryRepository } from './audit-entry.repository.js';
 
 /**
  * One fact of the audit trail. Append-only: the database itself refuses
@@ -10,7 +9,6 @@ const REFUSE = "raise exception 'audit_log is append-only: % refused', tg_op usi
 
 export const AuditEntrySchema = defineEntity({
   name: 'AuditEntry',
-  repository: () => AuditEntryRepository,
   tableName: 'audit_log',
   properties: {
     id: p.uuid().primary(),

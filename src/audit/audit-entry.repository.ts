@@ -1,6 +1,7 @@
-import { EntityRepository } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/core';
+import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import type { TimeIdPosition } from '../pagination/time-id-keyset.js';
-import type { AuditEntry } from './audit-entry.entity.js';
+import { type AuditEntry, AuditEntrySchema } from './audit-entry.entity.js';
 
 /** Which entries to list; every set field narrows the list (AND). */
 export interface AuditFilter {
@@ -14,6 +15,11 @@ export interface AuditFilter {
 }
 
 export class AuditEntryRepository extends EntityRepository<AuditEntry> {
+  /** The AuditEntry repository of `em` (the request's unit of work, or a transaction's). */
+  static of(em: EntityManager): AuditEntryRepository {
+    return new AuditEntryRepository(em as SqlEntityManager, AuditEntrySchema);
+  }
+
   /**
    * One keyset page, newest first; `limit` rows at most. Each filter has an
    * index ending in (create_time, id), so a page is one index range scan.

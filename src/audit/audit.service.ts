@@ -3,8 +3,9 @@ import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import { decodeTimeIdToken, type Page, timeIdPage } from '../pagination/time-id-keyset.js';
 import { FieldChecks } from '../validation/field-checks.js';
-import { type AuditEntry, AuditEntrySchema } from './audit-entry.entity.js';
+import type { AuditEntry } from './audit-entry.entity.js';
 import type { AuditFilter } from './audit-entry.repository.js';
+import { AuditEntryRepository } from './audit-entry.repository.js';
 
 export interface ListAuditEntries {
   /** Empty strings mean "any". */
@@ -60,7 +61,7 @@ export class AuditService {
     };
     const query = `audit_log;${JSON.stringify(filter)};order=create_time desc,id desc`;
     const after = decodeTimeIdToken(this.tokens, input.pageToken, query);
-    const rows = await this.em.getRepository(AuditEntrySchema).page(filter, after, limit + 1);
+    const rows = await AuditEntryRepository.of(this.em).page(filter, after, limit + 1);
     return timeIdPage(rows, limit, this.tokens, query, (e) => ({ time: e.createTime, id: e.id }));
   }
 }

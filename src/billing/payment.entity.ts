@@ -2,7 +2,6 @@ import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { EncryptedText } from '../crypto/encrypted-text.js';
 import { EnrollmentSchema } from '../enrollment/enrollment.entity.js';
 import { UserSchema } from '../identity/user.entity.js';
-import { PaymentRepository } from './payment.repository.js';
 
 export const PAYMENT_STATUSES = ['pending', 'succeeded', 'refunded', 'failed'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
@@ -10,7 +9,6 @@ export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 /** Money taken (or attempted) for an enrollment, in minor units. */
 export const PaymentSchema = defineEntity({
   name: 'Payment',
-  repository: () => PaymentRepository,
   tableName: 'payments',
   properties: {
     /** The distribution column, shared with `enrollment`: a payment lives on its enrollment's shard. */

@@ -1,10 +1,15 @@
-import { LockMode } from '@mikro-orm/core';
-import { EntityRepository } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode } from '@mikro-orm/core';
+import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { rawQuery } from '../db/raw-query.js';
 import type { TimeIdPosition } from '../pagination/time-id-keyset.js';
-import type { Payment } from './payment.entity.js';
+import { type Payment, PaymentSchema } from './payment.entity.js';
 
 export class PaymentRepository extends EntityRepository<Payment> {
+  /** The Payment repository of `em` (the request's unit of work, or a transaction's). */
+  static of(em: EntityManager): PaymentRepository {
+    return new PaymentRepository(em as SqlEntityManager, PaymentSchema);
+  }
+
   async findById(id: string): Promise<Payment | null> {
     return this.findOne({ id });
   }

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Principal } from '../auth/principal.js';
 import { transactional } from '../db/transaction.js';
-import { EnrollmentSchema } from '../enrollment/enrollment.entity.js';
+import { EnrollmentRepository } from '../enrollment/enrollment.repository.js';
 import { markCancelled } from '../enrollment/mark-cancelled.js';
 import type { ProgressCache } from '../enrollment/progress.cache.js';
 import { failedPrecondition, notFound } from '../errors/domain-error.js';
@@ -11,7 +11,8 @@ import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import { decodeTimeIdToken, type Page, timeIdPage } from '../pagination/time-id-keyset.js';
 import { FieldChecks } from '../validation/field-checks.js';
-import { type Payment, PaymentSchema } from './payment.entity.js';
+import type { Payment } from './payment.entity.js';
+import { PaymentRepository } from './payment.repository.js';
 import type { PaymentProvider } from './payment-provider.js';
 import { refundPayment } from './refund.js';
 import { checkRefundPolicy, DEFAULT_REFUND_POLICY, type RefundPolicy } from './refund-policy.js';
@@ -48,7 +49,7 @@ export class PaymentService {
   ) {}
 
   private get payments() {
-    return this.em.getRepository(PaymentSchema);
+    return PaymentRepository.of(this.em);
   }
 
   async get(id: string): Promise<Payment> {
@@ -81,7 +82,7 @@ export class PaymentService {
     checks.check(cmd.etag.length <= 64, 'etag', 'TOO_LONG', 'etag must have at most 64 characters').throwIfAny();
     let learner: { readonly userId: string; readonly catalogItemId: string } | undefined;
     const refunded = await transactional(this.em, async (tx) => {
-      const payments = tx.getRepository(PaymentSchema);
+      const payments = PaymentRepository.of(tx);
       if (cmd.requestId !== '') {
         const request = { id: cmd.id, etag: cmd.etag };
         const { replayOf } = await claimRequest(tx, { operation: REFUND, requestId: cmd.requestId, request, resourceId: cmd.id });
@@ -89,7 +90,7 @@ export class PaymentService {
       }
       const enrollmentId = await payments.enrollmentIdOf(cmd.id);
       if (enrollmentId === undefined) throw notFound('Payment', cmd.id);
-      const enrollment = await tx.getRepository(EnrollmentSchema).lockById(enrollmentId);
+      const enrollment = await EnrollmentRepository.of(tx).lockById(enrollmentId);
       const payment = mustExist(await payments.lockById(cmd.id), cmd.id);
       checkEtag(payment.version, cmd.etag, 'Payment');
       if (payment.status !== 'succeeded') {

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Principal } from '../auth/principal.js';
 import type { Enrollment } from '../enrollment/enrollment.entity.js';
-import { LessonProgressSchema } from '../enrollment/lesson-progress.entity.js';
+import { LessonProgressRepository } from '../enrollment/lesson-progress.repository.js';
 import { DomainError, type PreconditionViolation } from '../errors/domain-error.js';
 
 /** When a learner may take their money back themselves (REFUND_WINDOW_DAYS, REFUND_MAX_COMPLETION_PERCENT). */
@@ -41,7 +41,7 @@ export async function checkRefundPolicy(
       description: `a learner may refund within ${policy.windowDays} days of enrolling; ask an admin`,
     });
   }
-  const progress = await tx.getRepository(LessonProgressSchema).progress(enrollment.user.id, enrollment.catalogItem.id);
+  const progress = await LessonProgressRepository.of(tx).progress(enrollment.user.id, enrollment.catalogItem.id);
   if ((progress?.percent ?? 0) >= policy.maxCompletionPercent) {
     violations.push({
       type: 'REFUND_POLICY',

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Cache } from '../cache/cache.js';
 import type { CachedResource } from '../cache/cached-resource.js';
 import type { Codec } from '../cache/codec.js';
-import { CatalogItemSchema } from './catalog-item.entity.js';
+import { CatalogItemRepository } from './catalog-item.repository.js';
 import { type CatalogItemData, catalogItemData } from './catalog-item-data.js';
 
 /**
@@ -27,7 +27,7 @@ export class CatalogItemCache {
       version: 1,
       codec: CATALOG_ITEM_CODEC,
       load: async (ids) => {
-        const repository = em.getRepository(CatalogItemSchema);
+        const repository = CatalogItemRepository.of(em);
         // A point read stays a primary-key lookup; a batch is one `in (...)` select.
         const rows = ids.length === 1 ? [await repository.findById(ids[0] as string)] : await repository.findByIds(ids);
         return new Map(rows.filter((row) => row !== null).map((row) => [row.id, catalogItemData(row)]));

@@ -1,13 +1,11 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { FullTextType } from '@mikro-orm/postgresql';
 import { UserSchema } from '../identity/user.entity.js';
-import { CatalogItemRepository } from './catalog-item.repository.js';
 
 /** A course on sale. Money is an integer of minor units plus an ISO-4217 code. */
 export const CatalogItemSchema = defineEntity({
   name: 'CatalogItem',
   tableName: 'catalog_items',
-  repository: () => CatalogItemRepository,
   properties: {
     id: p.uuid().primary(),
     title: p.text(),

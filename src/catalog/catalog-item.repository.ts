@@ -1,7 +1,7 @@
-import { LockMode } from '@mikro-orm/core';
-import { EntityRepository } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode } from '@mikro-orm/core';
+import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { findByPrimaryKey, readEntities, selectFrom } from '../db/point-read.js';
-import type { CatalogItem } from './catalog-item.entity.js';
+import { type CatalogItem, CatalogItemSchema } from './catalog-item.entity.js';
 
 /** The sort keys ListCatalogItems offers; each has a (key, id) index, alone and after each filter. */
 export type CatalogItemSortKey = 'createTime' | 'title' | 'priceAmount';
@@ -58,6 +58,11 @@ const COLUMNS = [
  * may wrap.
  */
 export class CatalogItemRepository extends EntityRepository<CatalogItem> {
+  /** The CatalogItem repository of `em` (the request's unit of work, or a transaction's). */
+  static of(em: EntityManager): CatalogItemRepository {
+    return new CatalogItemRepository(em as SqlEntityManager, CatalogItemSchema);
+  }
+
   /**
    * Point read by primary key: one fixed select, no relation loaded (see
    * findByPrimaryKey for what comes back). Null when no such item.

@@ -7,6 +7,7 @@ import { transactional } from '../db/transaction.js';
 import { failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
 import { UserSchema } from '../identity/user.entity.js';
+import { UserRepository } from '../identity/user.repository.js';
 import { keysetPage, malformedPageToken, type Page } from '../pagination/keyset-page.js';
 import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
@@ -14,12 +15,13 @@ import { FieldChecks } from '../validation/field-checks.js';
 import { fieldsToUpdate } from '../validation/field-mask.js';
 import { checkMoney, type Money } from '../validation/money.js';
 import type { CatalogItemCache } from './catalog-item.cache.js';
-import { type CatalogItem, CatalogItemSchema } from './catalog-item.entity.js';
+import type { CatalogItem } from './catalog-item.entity.js';
 import type { CatalogItemCursor, CatalogItemSortKey, SearchCursor } from './catalog-item.repository.js';
+import { CatalogItemRepository } from './catalog-item.repository.js';
 import type { CatalogItemData } from './catalog-item-data.js';
 import { parseCatalogItemOrder } from './catalog-item-order.js';
 import { mayViewCatalogItem } from './catalog-item-visibility.js';
-import { LessonSchema } from './lesson.entity.js';
+import { LessonRepository } from './lesson.repository.js';
 import type { LessonsCache } from './lessons.cache.js';
 
 /** The fields a caller sets on a catalog item. */
@@ -82,7 +84,7 @@ export class CatalogItemService {
   ) {}
 
   private get items() {
-    return this.em.getRepository(CatalogItemSchema);
+    return CatalogItemRepository.of(this.em);
   }
 
   /**
@@ -100,7 +102,7 @@ export class CatalogItemService {
     const created = await transactional(this.em, async (tx) => {
       if (instructorId !== null) await assertCanTeach(tx, instructorId);
       const now = new Date();
-      const item = tx.getRepository(CatalogItemSchema).create({
+      const item = CatalogItemRepository.of(tx).create({
         id: uuidv7(),
         title: fields.title.trim(),
         description: fields.description.trim(),
@@ -189,7 +191,7 @@ export class CatalogItemService {
     checkFields(checks, input.fields, mask);
     checks.throwIfAny();
     const updated = await transactional(this.em, async (tx) => {
-      const item = await tx.getRepository(CatalogItemSchema).findById(input.id);
+      const item = await CatalogItemRepository.of(tx).findById(input.id);
       if (!item) throw notFound('CatalogItem', input.id);
       checkEtag(item.version, input.etag, `CatalogItem ${item.id}`);
       const before = auditView(item);
@@ -223,7 +225,7 @@ export class CatalogItemService {
     new FieldChecks().uuid(id, 'id').throwIfAny();
     try {
       await transactional(this.em, async (tx) => {
-        const items = tx.getRepository(CatalogItemSchema);
+        const items = CatalogItemRepository.of(tx);
         // The row lock makes a concurrent enrollment wait for this decision.
         const item = await items.findByIdForUpdate(id);
         if (!item) throw notFound('CatalogItem', id);
@@ -260,10 +262,10 @@ export class CatalogItemService {
     new FieldChecks().uuid(id, 'id').throwIfAny();
     const item = await transactional(this.em, async (tx) => {
       // Locked so that the last lesson cannot be deleted while this decides (see LessonService.delete).
-      const item = await tx.getRepository(CatalogItemSchema).findByIdForUpdate(id);
+      const item = await CatalogItemRepository.of(tx).findByIdForUpdate(id);
       if (!item) throw notFound('CatalogItem', id);
       if (item.published === published) return item;
-      if (published && (await tx.getRepository(LessonSchema).countByCatalogItem(item.id)) === 0) {
+      if (published && (await LessonRepository.of(tx).countByCatalogItem(item.id)) === 0) {
         throw failedPrecondition('CATALOG_ITEM_HAS_NO_LESSONS', {
           type: 'LESSONS',
           subject: `catalog_items/${item.id}`,
@@ -316,7 +318,7 @@ function checkFields(checks: FieldChecks, fields: CatalogItemFields, which: Read
 
 /** Only an existing, not deleted instructor or admin may teach an item. */
 async function assertCanTeach(tx: EntityManager, userId: string): Promise<void> {
-  const user = await tx.getRepository(UserSchema).findById(userId);
+  const user = await UserRepository.of(tx).findById(userId);
   if (!user) throw notFound('User', userId);
   if (user.deleteTime != null || user.role === 'student') {
     throw failedPrecondition('NOT_AN_INSTRUCTOR', {

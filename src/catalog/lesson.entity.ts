@@ -1,12 +1,10 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { CatalogItemSchema } from './catalog-item.entity.js';
-import { LessonRepository } from './lesson.repository.js';
 
 /** One lesson of a catalog item; `position` orders them, 1-based and unique per item. */
 export const LessonSchema = defineEntity({
   name: 'Lesson',
   tableName: 'lessons',
-  repository: () => LessonRepository,
   properties: {
     id: p.uuid().primary(),
     catalogItem: () => p.manyToOne(CatalogItemSchema).deleteRule('cascade'),

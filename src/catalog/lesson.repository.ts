@@ -1,9 +1,14 @@
-import { LockMode } from '@mikro-orm/core';
-import { EntityRepository } from '@mikro-orm/postgresql';
-import type { Lesson } from './lesson.entity.js';
+import { type EntityManager, LockMode } from '@mikro-orm/core';
+import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
+import { type Lesson, LessonSchema } from './lesson.entity.js';
 
 /** The queries of lessons. `listByCatalogItem` is the read path a cache may wrap. */
 export class LessonRepository extends EntityRepository<Lesson> {
+  /** The Lesson repository of `em` (the request's unit of work, or a transaction's). */
+  static of(em: EntityManager): LessonRepository {
+    return new LessonRepository(em as SqlEntityManager, LessonSchema);
+  }
+
   async findById(id: string): Promise<Lesson | null> {
     return this.findOne({ id });
   }

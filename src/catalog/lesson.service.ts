@@ -13,9 +13,10 @@ import type { PageTokens } from '../pagination/page-token.js';
 import { FieldChecks } from '../validation/field-checks.js';
 import { fieldsToUpdate } from '../validation/field-mask.js';
 import type { CatalogItemCache } from './catalog-item.cache.js';
-import { CatalogItemSchema } from './catalog-item.entity.js';
+import { CatalogItemRepository } from './catalog-item.repository.js';
 import { mayViewCatalogItem } from './catalog-item-visibility.js';
-import { type Lesson, LessonSchema } from './lesson.entity.js';
+import type { Lesson } from './lesson.entity.js';
+import { LessonRepository } from './lesson.repository.js';
 import { type LessonData, lessonData } from './lesson-data.js';
 import type { LessonsCache } from './lessons.cache.js';
 
@@ -75,9 +76,9 @@ export class LessonService {
     checks.throwIfAny();
     const created = await positionClash(fields.position, () =>
       transactional(this.em, async (tx) => {
-        const item = await tx.getRepository(CatalogItemSchema).findById(catalogItemId);
+        const item = await CatalogItemRepository.of(tx).findById(catalogItemId);
         if (!item) throw notFound('CatalogItem', catalogItemId);
-        const lessons = tx.getRepository(LessonSchema);
+        const lessons = LessonRepository.of(tx);
         await lessons.checkPositionsImmediately();
         if (await lessons.findByPosition(item.id, fields.position)) throw positionTaken(fields.position);
         const now = new Date();
@@ -121,7 +122,7 @@ export class LessonService {
     const rows =
       fromCache !== undefined && (cached?.complete || fromCache.length > size)
         ? fromCache
-        : (await this.em.getRepository(LessonSchema).listByCatalogItem(catalogItemId, after, size + 1)).map(lessonData);
+        : (await LessonRepository.of(this.em).listByCatalogItem(catalogItemId, after, size + 1)).map(lessonData);
     return keysetPage(rows, size, this.tokens, described, (lesson) => [lesson.position]);
   }
 
@@ -134,7 +135,7 @@ export class LessonService {
     checks.throwIfAny();
     const updated = await positionClash(input.fields.position, () =>
       transactional(this.em, async (tx) => {
-        const lessons = tx.getRepository(LessonSchema);
+        const lessons = LessonRepository.of(tx);
         const lesson = await lessons.findById(input.id);
         if (!lesson) throw notFound('Lesson', input.id);
         checkEtag(lesson.version, input.etag, `Lesson ${lesson.id}`);
@@ -162,11 +163,11 @@ export class LessonService {
   async delete(id: string, etag: string, actor: Principal): Promise<void> {
     new FieldChecks().uuid(id, 'id').throwIfAny();
     const catalogItemId = await transactional(this.em, async (tx) => {
-      const lessons = tx.getRepository(LessonSchema);
+      const lessons = LessonRepository.of(tx);
       const found = await lessons.findById(id);
       if (!found) throw notFound('Lesson', id);
       // Item first, then lesson: the order PublishCatalogItem and DeleteCatalogItem lock in.
-      const item = await tx.getRepository(CatalogItemSchema).findByIdForUpdate(found.catalogItem.id);
+      const item = await CatalogItemRepository.of(tx).findByIdForUpdate(found.catalogItem.id);
       const lesson = await lessons.findByIdForUpdate(id);
       if (!item || !lesson) throw notFound('Lesson', id);
       checkEtag(lesson.version, etag, `Lesson ${lesson.id}`);

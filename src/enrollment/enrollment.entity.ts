@@ -1,7 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { CatalogItemSchema } from '../catalog/catalog-item.entity.js';
 import { UserSchema } from '../identity/user.entity.js';
-import { EnrollmentRepository } from './enrollment.repository.js';
 
 export const ENROLLMENT_STATUSES = ['active', 'completed', 'cancelled'] as const;
 export type EnrollmentStatus = (typeof ENROLLMENT_STATUSES)[number];
@@ -9,7 +8,6 @@ export type EnrollmentStatus = (typeof ENROLLMENT_STATUSES)[number];
 /** A user's access to a catalog item; one per (user, item). Keyed by (user_id, id). */
 export const EnrollmentSchema = defineEntity({
   name: 'Enrollment',
-  repository: () => EnrollmentRepository,
   tableName: 'enrollments',
   properties: {
     /** The distribution column (docs/scaling.md, Sharding): first in the key, so a user's rows share a shard. */

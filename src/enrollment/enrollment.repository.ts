@@ -1,9 +1,9 @@
-import { LockMode } from '@mikro-orm/core';
-import { EntityRepository } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode } from '@mikro-orm/core';
+import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { rawQuery } from '../db/raw-query.js';
 import type { TimeIdPosition } from '../pagination/time-id-keyset.js';
 import type { Money } from '../validation/money.js';
-import type { Enrollment, EnrollmentStatus } from './enrollment.entity.js';
+import { type Enrollment, EnrollmentSchema, type EnrollmentStatus } from './enrollment.entity.js';
 
 /** What Enroll must know before it writes, read in one statement. */
 export interface EnrollContext {
@@ -24,6 +24,11 @@ export interface LockedEnrollment {
 export type EnrollmentOwner = { readonly userId: string } | { readonly catalogItemId: string };
 
 export class EnrollmentRepository extends EntityRepository<Enrollment> {
+  /** The Enrollment repository of `em` (the request's unit of work, or a transaction's). */
+  static of(em: EntityManager): EnrollmentRepository {
+    return new EnrollmentRepository(em as SqlEntityManager, EnrollmentSchema);
+  }
+
   async findById(id: string): Promise<Enrollment | null> {
     return this.findOne({ id });
   }

@@ -5,6 +5,7 @@ import { recordAudit } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
 import { callProvider } from '../billing/call-provider.js';
 import { PaymentSchema } from '../billing/payment.entity.js';
+import { PaymentRepository } from '../billing/payment.repository.js';
 import { completeAttempt, failAttempt, openAttempt, settleAttempt } from '../billing/payment-attempts.js';
 import type { PaymentProvider } from '../billing/payment-provider.js';
 import { refundPayment } from '../billing/refund.js';
@@ -21,7 +22,8 @@ import { decodeTimeIdToken, type Page, timeIdPage } from '../pagination/time-id-
 import { FieldChecks } from '../validation/field-checks.js';
 import { type Enrollment, EnrollmentSchema } from './enrollment.entity.js';
 import type { EnrollmentOwner } from './enrollment.repository.js';
-import { LessonProgressSchema } from './lesson-progress.entity.js';
+import { EnrollmentRepository } from './enrollment.repository.js';
+import { LessonProgressRepository } from './lesson-progress.repository.js';
 import { markCancelled } from './mark-cancelled.js';
 import type { ProgressCache } from './progress.cache.js';
 import type { Progress } from './progress-reader.js';
@@ -80,7 +82,7 @@ export class EnrollmentService {
   ) {}
 
   private get enrollments() {
-    return this.em.getRepository(EnrollmentSchema);
+    return EnrollmentRepository.of(this.em);
   }
 
   /**
@@ -121,7 +123,7 @@ export class EnrollmentService {
     attempt: PaidAttempt | undefined,
     charge: ChargeState,
   ): Promise<Enrollment> {
-    const enrollments = tx.getRepository(EnrollmentSchema);
+    const enrollments = EnrollmentRepository.of(tx);
     const { replayOf } = await claimRequest(tx, {
       operation: ENROLL,
       requestId: cmd.requestId,
@@ -306,7 +308,7 @@ export class EnrollmentService {
     if (cmd.requestId !== '') checks.uuid(cmd.requestId, 'request_id');
     checks.check(cmd.etag.length <= 64, 'etag', 'TOO_LONG', 'etag must have at most 64 characters').throwIfAny();
     const cancelled = await transactional(this.em, async (tx) => {
-      const enrollments = tx.getRepository(EnrollmentSchema);
+      const enrollments = EnrollmentRepository.of(tx);
       if (cmd.requestId !== '') {
         const request = { id: cmd.id, etag: cmd.etag };
         const { replayOf } = await claimRequest(tx, { operation: CANCEL, requestId: cmd.requestId, request, resourceId: cmd.id });
@@ -324,7 +326,7 @@ export class EnrollmentService {
         });
       }
       const now = new Date();
-      const payment = await tx.getRepository(PaymentSchema).lockSucceededOf(enrollment);
+      const payment = await PaymentRepository.of(tx).lockSucceededOf(enrollment);
       if (payment) {
         await checkRefundPolicy(tx, this.refundPolicy, cmd.caller, enrollment, now);
         await refundPayment(tx, this.provider, payment, cmd.actor, now);
@@ -346,7 +348,7 @@ export class EnrollmentService {
     new FieldChecks().uuid(cmd.userId, 'user_id').uuid(cmd.lessonId, 'lesson_id').throwIfAny();
     const now = new Date();
     const { progress } = await transactional(this.em, async (tx) => {
-      const enrollments = tx.getRepository(EnrollmentSchema);
+      const enrollments = EnrollmentRepository.of(tx);
       const enrollment = await enrollments.lockForLesson(cmd.userId, cmd.lessonId);
       if (!enrollment) {
         if (!(await enrollments.lessonExists(cmd.lessonId))) throw notFound('Lesson', cmd.lessonId);
@@ -357,7 +359,7 @@ export class EnrollmentService {
         });
       }
       if (enrollment.status === 'cancelled') throw enrollmentCancelled(`enrollments/${enrollment.id}`);
-      const recorded = await tx.getRepository(LessonProgressSchema).recordCompletion(enrollment, cmd.userId, cmd.lessonId, now);
+      const recorded = await LessonProgressRepository.of(tx).recordCompletion(enrollment, cmd.userId, cmd.lessonId, now);
       const { progress, inserted } = recorded;
       const about = { userId: progress.userId, catalogItemId: progress.catalogItemId, occurTime: now };
       // A lesson completed again records nothing.

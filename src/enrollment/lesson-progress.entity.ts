@@ -2,12 +2,10 @@ import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { CatalogItemSchema } from '../catalog/catalog-item.entity.js';
 import { LessonSchema } from '../catalog/lesson.entity.js';
 import { UserSchema } from '../identity/user.entity.js';
-import { LessonProgressRepository } from './lesson-progress.repository.js';
 
 /** That a user completed a lesson; one row per (user, lesson). */
 export const LessonProgressSchema = defineEntity({
   name: 'LessonProgress',
-  repository: () => LessonProgressRepository,
   tableName: 'lesson_progress',
   properties: {
     /** The distribution column. */

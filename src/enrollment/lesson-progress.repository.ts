@@ -1,8 +1,9 @@
-import { EntityRepository } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/core';
+import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
 import { rawQuery } from '../db/raw-query.js';
 import type { EnrollmentStatus } from './enrollment.entity.js';
-import type { LessonProgress } from './lesson-progress.entity.js';
+import { type LessonProgress, LessonProgressSchema } from './lesson-progress.entity.js';
 import { type Progress, type ProgressReader, percentOf } from './progress-reader.js';
 
 // The lessons of item $1 that user $2 completed, in lesson order. Lessons
@@ -15,6 +16,11 @@ const COMPLETED_LESSON_IDS = `array(
      order by l.position, l.id)`;
 
 export class LessonProgressRepository extends EntityRepository<LessonProgress> implements ProgressReader {
+  /** The LessonProgress repository of `em` (the request's unit of work, or a transaction's). */
+  static of(em: EntityManager): LessonProgressRepository {
+    return new LessonProgressRepository(em as SqlEntityManager, LessonProgressSchema);
+  }
+
   /** Progress in one statement: the enrollment, the lesson count and the completed lessons. */
   async progress(userId: string, catalogItemId: string): Promise<Progress | undefined> {
     const [row] = await rawQuery<{ id: string; status: EnrollmentStatus; total_lessons: number; completed_lesson_ids: string[] }>(

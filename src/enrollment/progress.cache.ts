@@ -3,7 +3,7 @@ import type { Cache } from '../cache/cache.js';
 import { newGenerationToken } from '../cache/cache-store.js';
 import type { CachedResource } from '../cache/cached-resource.js';
 import type { KeyValueCache } from '../cache/key-value-cache.js';
-import { LessonProgressSchema } from './lesson-progress.entity.js';
+import { LessonProgressRepository } from './lesson-progress.repository.js';
 import type { Progress, ProgressReader } from './progress-reader.js';
 
 interface ProgressKey {
@@ -52,7 +52,7 @@ export class ProgressCache implements ProgressReader {
       version: 1,
       idOf: (key) => `${key.catalogItemId}:${key.userId}:${key.lessons}`,
       load: async (keys) => {
-        const repository = em.getRepository(LessonProgressSchema);
+        const repository = LessonProgressRepository.of(em);
         const loaded = new Map<string, Progress>();
         // Only GetProgress reads here, one key per call.
         for (const key of keys) {

@@ -8,7 +8,8 @@ import type { Logger } from '../logger.js';
 import { FieldChecks } from '../validation/field-checks.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { SessionStore } from './session-store.js';
-import { type User, UserSchema } from './user.entity.js';
+import type { User } from './user.entity.js';
+import { UserRepository } from './user.repository.js';
 import { PASSWORD_MAX_LENGTH } from './user.service.js';
 
 export interface Login {
@@ -45,7 +46,7 @@ export class AuthService {
   }
 
   private get users() {
-    return this.em.getRepository(UserSchema);
+    return UserRepository.of(this.em);
   }
 
   /**

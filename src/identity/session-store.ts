@@ -10,6 +10,7 @@ import { transactional } from '../db/transaction.js';
 import type { Logger } from '../logger.js';
 import { SessionSchema } from './session.entity.js';
 import type { RevokedSession, SessionRecord } from './session.repository.js';
+import { SessionRepository } from './session.repository.js';
 import type { UserRole } from './user.entity.js';
 
 export interface SessionSettings {
@@ -96,7 +97,7 @@ export class SessionStore {
   }
 
   private get sessions() {
-    return this.em.getRepository(SessionSchema);
+    return SessionRepository.of(this.em);
   }
 
   /** Creates a session for the user (with its audit entry) and caches it. */
@@ -155,12 +156,12 @@ export class SessionStore {
 
   /** Revokes one session at once: PostgreSQL first (audited as `actor`'s), then the cache. */
   async revoke(sessionId: string, actor: string): Promise<void> {
-    await this.revokeAudited(actor, (tx, at) => tx.getRepository(SessionSchema).revoke(sessionId, at));
+    await this.revokeAudited(actor, (tx, at) => SessionRepository.of(tx).revoke(sessionId, at));
   }
 
   /** Revokes every session of a user (on deletion, role or password change), audited as `actor`'s. */
   async revokeAllOfUser(userId: string, actor: string): Promise<number> {
-    return this.revokeAudited(actor, (tx, at) => tx.getRepository(SessionSchema).revokeAllOfUser(userId, at));
+    return this.revokeAudited(actor, (tx, at) => SessionRepository.of(tx).revokeAllOfUser(userId, at));
   }
 
   /** The revocation and an audit entry per revoked session in one transaction; then the cache's tombstones. */

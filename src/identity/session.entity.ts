@@ -1,5 +1,4 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
-import { SessionRepository } from './session.repository.js';
 import { UserSchema } from './user.entity.js';
 
 /**
@@ -10,7 +9,6 @@ import { UserSchema } from './user.entity.js';
 export const SessionSchema = defineEntity({
   name: 'Session',
   tableName: 'sessions',
-  repository: () => SessionRepository,
   properties: {
     id: p.uuid().primary(),
     user: () => p.manyToOne(UserSchema).deleteRule('cascade').index('sessions_user_idx'),

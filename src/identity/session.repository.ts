@@ -1,5 +1,6 @@
-import { EntityRepository } from '@mikro-orm/postgresql';
-import type { Session } from './session.entity.js';
+import type { EntityManager } from '@mikro-orm/core';
+import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
+import { type Session, SessionSchema } from './session.entity.js';
 import type { UserRole } from './user.entity.js';
 
 /** A session with what authentication needs of its user. */
@@ -22,6 +23,11 @@ export interface RevokedSession {
 }
 
 export class SessionRepository extends EntityRepository<Session> {
+  /** The Session repository of `em` (the request's unit of work, or a transaction's). */
+  static of(em: EntityManager): SessionRepository {
+    return new SessionRepository(em as SqlEntityManager, SessionSchema);
+  }
+
   async findByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
     const [row] = await this.em.getConnection().execute<Row[]>(
       `select s.id, s.user_id, u.role, s.expire_time, s.absolute_expire_time, s.revoke_time, u.delete_time

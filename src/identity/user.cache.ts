@@ -3,7 +3,7 @@ import type { Cache } from '../cache/cache.js';
 import type { CachedResource } from '../cache/cached-resource.js';
 import { type Codec, jsonCodec } from '../cache/codec.js';
 import type { KeyRing } from '../crypto/key-ring.js';
-import { UserSchema } from './user.entity.js';
+import { UserRepository } from './user.repository.js';
 import { type UserData, userData } from './user-data.js';
 
 /**
@@ -30,7 +30,7 @@ export class UserCache {
       version: 2,
       codec: sealedCodec(jsonCodec<UserData>(['createTime', 'updateTime']), keyRing),
       load: async (ids) => {
-        const repository = em.getRepository(UserSchema);
+        const repository = UserRepository.of(em);
         const rows = ids.length === 1 ? [await repository.findById(ids[0] as string)] : await repository.findByIds(ids);
         return new Map(rows.filter((row) => row !== null).map((row) => [row.id, userData(row)]));
       },

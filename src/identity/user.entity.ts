@@ -1,6 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { EncryptedText } from '../crypto/encrypted-text.js';
-import { UserRepository } from './user.repository.js';
 
 export const USER_ROLES = ['student', 'instructor', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -8,7 +7,6 @@ export type UserRole = (typeof USER_ROLES)[number];
 export const UserSchema = defineEntity({
   name: 'User',
   tableName: 'users',
-  repository: () => UserRepository,
   properties: {
     id: p.uuid().primary(),
     /** Personal data: sealed at rest (AES-256-GCM), plaintext in the entity. */

@@ -1,8 +1,9 @@
-import { EntityRepository } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/core';
+import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { fieldCryptoOf } from '../crypto/field-crypto.js';
 
 import { findByPrimaryKey } from '../db/point-read.js';
-import type { User, UserRole } from './user.entity.js';
+import { type User, type UserRole, UserSchema } from './user.entity.js';
 
 /** Where a ListUsers page starts: after the user with this create_time and id. */
 export interface UserPosition {
@@ -17,6 +18,11 @@ const LIVE = { sql: '"delete_time" is null', where: { deleteTime: null } };
  * history but are invisible here: every read filters them out.
  */
 export class UserRepository extends EntityRepository<User> {
+  /** The User repository of `em` (the request's unit of work, or a transaction's). */
+  static of(em: EntityManager): UserRepository {
+    return new UserRepository(em as SqlEntityManager, UserSchema);
+  }
+
   /**
    * Point read by primary key; null when no such user, or it was deleted.
    * One fixed statement: the ORM building it anew took a fifth of the call.

@@ -12,7 +12,8 @@ import { FieldChecks } from '../validation/field-checks.js';
 import { fieldsToUpdate } from '../validation/field-mask.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { UserCache } from './user.cache.js';
-import { type User, type UserRole, UserSchema } from './user.entity.js';
+import type { User, UserRole } from './user.entity.js';
+import { UserRepository } from './user.repository.js';
 import type { UserData } from './user-data.js';
 
 export interface CreateUser {
@@ -93,7 +94,7 @@ export class UserService {
   ) {}
 
   private get users() {
-    return this.em.getRepository(UserSchema);
+    return UserRepository.of(this.em);
   }
 
   async create(input: CreateUser): Promise<User> {
@@ -212,7 +213,7 @@ export class UserService {
     let updated: User;
     try {
       updated = await transactional(this.em, async (tx) => {
-        const users = tx.getRepository(UserSchema);
+        const users = UserRepository.of(tx);
         const user = await users.findById(input.id);
         if (!user) throw notFound('User', input.id);
         checkEtag(user.version, input.etag, 'User');
@@ -254,7 +255,7 @@ export class UserService {
   async delete(input: DeleteUser): Promise<void> {
     new FieldChecks().uuid(input.id, 'id').throwIfAny();
     await transactional(this.em, async (tx) => {
-      const users = tx.getRepository(UserSchema);
+      const users = UserRepository.of(tx);
       const user = await users.findById(input.id);
       if (!user) throw notFound('User', input.id);
       checkEtag(user.version, input.etag, 'User');

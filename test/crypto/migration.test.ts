@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resealPersonalData } from '../../src/crypto/reseal.js';
 import { openPostgres } from '../../src/db/postgres.js';
-import { UserSchema } from '../../src/identity/user.entity.js';
+import { UserRepository } from '../../src/identity/user.repository.js';
 import { createTestDatabase, rawClient } from '../support/databases.js';
 import { fieldCryptoFor } from '../support/field-keys.js';
 
@@ -90,7 +90,7 @@ describe('the migration that seals personal data', () => {
       expect(user?.email_key).toBe(crypto.blindIndex.ofEmail('barbara@example.test'));
       expect(crypto.keyRing.open(payment?.provider_ref, 'payments.provider_ref')).toBe('ch_plain_reference');
 
-      const users = orm.em.fork().getRepository(UserSchema);
+      const users = UserRepository.of(orm.em.fork());
       const found = await users.findByEmail('BARBARA@example.TEST');
       expect(found).toMatchObject({ id: userId, name: 'Barbara Liskov', email: 'Barbara@Example.test' });
       // Already under the first key: re-sealing has nothing to do.
