@@ -108,17 +108,26 @@ const UNAVAILABLE_CODES = new Set([
   'POOL_WAIT_ABANDONED',
 ]);
 
-/** pg's messages for a pool wait that timed out and a connection that died under a query. */
-const UNAVAILABLE_MESSAGES = /^(timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error)/;
+/**
+ * pg's messages for a pool wait that timed out and a connection that died
+ * under a query; ioredis's for a connection that is gone, a command that got
+ * no answer within REDIS_COMMAND_TIMEOUT_MS, and a cluster it cannot reach.
+ */
+const UNAVAILABLE_MESSAGES =
+  /^(timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|Connection is closed\.|Command timed out|Stream isn't writeable|Failed to refresh slots cache|Too many Cluster redirections)/;
 
-/** Driver-level signs that a store cannot serve now (pg, mongodb), on the error or its causes (the ORM wraps). */
+/** Error classes of the store drivers that mean "cannot serve now" (mongodb's pool, topology and network; ioredis's retries). */
+const UNAVAILABLE_NAMES =
+  /^(Mongo(Network|PoolCleared|ServerSelection|NotConnected|Topology)|MaxRetriesPerRequestError|ClusterAllFailedError)/;
+
+/** Driver-level signs that a store cannot serve now (pg, mongodb, ioredis), on the error or its causes (the ORM wraps). */
 function isStoreUnavailable(err: unknown): boolean {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
     if (UNAVAILABLE_MESSAGES.test(e.message)) return true;
     // MongoPoolCleared*: the driver dropped its connections under the operation (its monitor lost the server).
-    if (/^Mongo(Network|PoolCleared|ServerSelection|NotConnected|Topology)/.test(e.name)) return true;
+    if (UNAVAILABLE_NAMES.test(e.name)) return true;
   }
   return false;
 }

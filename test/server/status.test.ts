@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { status } from '@grpc/grpc-js';
 import { OptimisticLockError } from '@mikro-orm/core';
+import { Redis } from 'ioredis';
 import { MongoUnexpectedServerResponseError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/errors/domain-error.js';
@@ -62,6 +63,32 @@ describe('toGrpcStatus', () => {
     const mapped = toGrpcStatus(err);
     expect(mapped.status.code).toBe(status.UNAVAILABLE);
     expect(mapped.unexpected).toBe(false);
+  });
+
+  it('when Redis is away or does not answer a command in time, then UNAVAILABLE with RetryInfo, not INTERNAL', async () => {
+    // Nothing listens on port 1: ioredis gives up on the command ("Connection is closed.").
+    const away = new Redis({ host: '127.0.0.1', port: 1, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    away.on('error', () => undefined);
+    // The real Redis, busy for longer than the command timeout ("Command timed out").
+    const slow = new Redis({ host: '127.0.0.1', port: 6379, commandTimeout: 5 });
+    try {
+      const errors = await Promise.all([
+        away.get('status-test').catch((err: unknown) => err),
+        slow
+          .eval("local t = redis.call('time') repeat until (redis.call('time')[2] - t[2]) % 1000000 > 50000 return 1", 0)
+          .catch((err: unknown) => err),
+      ]);
+      for (const err of errors) {
+        expect(err).toBeInstanceOf(Error);
+        const mapped = toGrpcStatus(err);
+        expect(mapped.status.code).toBe(status.UNAVAILABLE);
+        expect(mapped.unexpected).toBe(false);
+        expect(mapped.status.metadata?.get('retry-after-ms')).toEqual(['200']);
+      }
+    } finally {
+      away.disconnect();
+      slow.disconnect();
+    }
   });
 
   it('when the deadline has passed, then DEADLINE_EXCEEDED', () => {
