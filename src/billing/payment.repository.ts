@@ -32,9 +32,9 @@ export class PaymentRepository extends EntityRepository<Payment> {
   }
 
   /** The succeeded (refundable) payment of an enrollment, row-locked; null when there is none. */
-  async lockSucceededOf(enrollment: { readonly id: string; readonly user: { readonly id: string } }): Promise<Payment | null> {
+  async lockSucceededOf(userId: string, enrollmentId: string): Promise<Payment | null> {
     return this.findOne(
-      { user: enrollment.user.id, enrollment: [enrollment.user.id, enrollment.id], status: 'succeeded' },
+      { user: userId, enrollment: [userId, enrollmentId], status: 'succeeded' },
       { lockMode: LockMode.PESSIMISTIC_WRITE },
     );
   }

@@ -1,9 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Principal } from '../auth/principal.js';
 import { transactional } from '../db/transaction.js';
-import { EnrollmentRepository } from '../enrollment/enrollment.repository.js';
-import { markCancelled } from '../enrollment/mark-cancelled.js';
-import type { ProgressCache } from '../enrollment/progress.cache.js';
 import { failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
 import { claimRequest } from '../idempotency/idempotency.js';
@@ -11,6 +8,7 @@ import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import { decodeTimeIdToken, type Page, timeIdPage } from '../pagination/time-id-keyset.js';
 import { FieldChecks } from '../validation/field-checks.js';
+import type { PaidEnrollments } from './billing.js';
 import type { Payment } from './payment.entity.js';
 import { PaymentRepository } from './payment.repository.js';
 import type { PaymentProvider } from './payment-provider.js';
@@ -43,8 +41,8 @@ export class PaymentService {
     private readonly em: EntityManager,
     private readonly provider: PaymentProvider,
     private readonly tokens: PageTokens,
-    /** A refund cancels the enrollment, which the learner's progress shows. */
-    private readonly progressCache: ProgressCache,
+    /** A refund cancels the enrollment it paid for. */
+    private readonly enrollments: PaidEnrollments,
     private readonly refundPolicy: RefundPolicy = DEFAULT_REFUND_POLICY,
   ) {}
 
@@ -73,15 +71,13 @@ export class PaymentService {
    * for (a refund withdraws the access), in one transaction, as the refund
    * policy allows (see checkRefundPolicy). Both rows are
    * locked, enrollment first, so of concurrent refunds one succeeds and the
-   * others find the payment REFUNDED. After the commit, the learner's cached
-   * progress in the item is invalidated.
+   * others find the payment REFUNDED.
    */
   async refund(cmd: RefundPayment): Promise<Payment> {
     const checks = new FieldChecks().uuid(cmd.id, 'id');
     if (cmd.requestId !== '') checks.uuid(cmd.requestId, 'request_id');
     checks.check(cmd.etag.length <= 64, 'etag', 'TOO_LONG', 'etag must have at most 64 characters').throwIfAny();
-    let learner: { readonly userId: string; readonly catalogItemId: string } | undefined;
-    const refunded = await transactional(this.em, async (tx) => {
+    return transactional(this.em, async (tx) => {
       const payments = PaymentRepository.of(tx);
       if (cmd.requestId !== '') {
         const request = { id: cmd.id, etag: cmd.etag };
@@ -90,7 +86,7 @@ export class PaymentService {
       }
       const enrollmentId = await payments.enrollmentIdOf(cmd.id);
       if (enrollmentId === undefined) throw notFound('Payment', cmd.id);
-      const enrollment = await EnrollmentRepository.of(tx).lockById(enrollmentId);
+      const enrollment = await this.enrollments.lock(tx, enrollmentId);
       const payment = mustExist(await payments.lockById(cmd.id), cmd.id);
       checkEtag(payment.version, cmd.etag, 'Payment');
       if (payment.status !== 'succeeded') {
@@ -101,16 +97,11 @@ export class PaymentService {
         });
       }
       const now = new Date();
-      if (enrollment) await checkRefundPolicy(tx, this.refundPolicy, cmd.caller, enrollment, now);
+      if (enrollment) await checkRefundPolicy(this.refundPolicy, cmd.caller, enrollment, now);
       await refundPayment(tx, this.provider, payment, cmd.actor, now);
-      if (enrollment && enrollment.status !== 'cancelled') {
-        markCancelled(tx, enrollment, cmd.actor, now);
-        learner = { userId: enrollment.user.id, catalogItemId: enrollment.catalogItem.id };
-      }
+      if (enrollment && !enrollment.cancelled) enrollment.withdraw(cmd.actor, now);
       return payment;
     });
-    if (learner) await this.progressCache.invalidate(learner.userId, learner.catalogItemId);
-    return refunded;
   }
 }
 

@@ -1,7 +1,4 @@
-import type { EntityManager } from '@mikro-orm/core';
 import type { Principal } from '../auth/principal.js';
-import type { Enrollment } from '../enrollment/enrollment.entity.js';
-import { LessonProgressRepository } from '../enrollment/lesson-progress.repository.js';
 import { DomainError, type PreconditionViolation } from '../errors/domain-error.js';
 
 /** When a learner may take their money back themselves (REFUND_WINDOW_DAYS, REFUND_MAX_COMPLETION_PERCENT). */
@@ -22,13 +19,12 @@ export const DEFAULT_REFUND_POLICY: RefundPolicy = { windowDays: 14, maxCompleti
  * FAILED_PRECONDITION with a PreconditionFailure naming each broken rule
  * (type `REFUND_POLICY`, subject `refund_window_days` or
  * `refund_max_completion_percent`). Call it inside the transaction that
- * locked the enrollment.
+ * locked the enrollment (see PaidEnrollment).
  */
 export async function checkRefundPolicy(
-  tx: EntityManager,
   policy: RefundPolicy,
   caller: Principal,
-  enrollment: Enrollment,
+  enrollment: { readonly enrolledAt: Date; completionPercent(): Promise<number> },
   now: Date,
 ): Promise<void> {
   if (caller.kind === 'service' || (caller.kind === 'user' && caller.role === 'admin')) return;
@@ -41,8 +37,7 @@ export async function checkRefundPolicy(
       description: `a learner may refund within ${policy.windowDays} days of enrolling; ask an admin`,
     });
   }
-  const progress = await LessonProgressRepository.of(tx).progress(enrollment.user.id, enrollment.catalogItem.id);
-  if ((progress?.percent ?? 0) >= policy.maxCompletionPercent) {
+  if ((await enrollment.completionPercent()) >= policy.maxCompletionPercent) {
     violations.push({
       type: 'REFUND_POLICY',
       subject: 'refund_max_completion_percent',

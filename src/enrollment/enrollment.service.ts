@@ -3,18 +3,11 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { v7 as uuidv7 } from 'uuid';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
-import { callProvider } from '../billing/call-provider.js';
-import { PaymentSchema } from '../billing/payment.entity.js';
-import { PaymentRepository } from '../billing/payment.repository.js';
-import { completeAttempt, failAttempt, openAttempt, settleAttempt } from '../billing/payment-attempts.js';
-import type { PaymentProvider } from '../billing/payment-provider.js';
-import { refundPayment } from '../billing/refund.js';
-import { checkRefundPolicy, DEFAULT_REFUND_POLICY, type RefundPolicy } from '../billing/refund-policy.js';
+import type { Billing, EnrollmentCharge } from '../billing/billing.js';
 import { transactional } from '../db/transaction.js';
 import { aborted, alreadyExists, type DomainError, failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
 import { claimRequest } from '../idempotency/idempotency.js';
-import type { Logger } from '../logger.js';
 import { recordOutboxEvent } from '../outbox/record-outbox-event.js';
 import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
@@ -24,7 +17,7 @@ import { type Enrollment, EnrollmentSchema } from './enrollment.entity.js';
 import type { EnrollmentOwner } from './enrollment.repository.js';
 import { EnrollmentRepository } from './enrollment.repository.js';
 import { LessonProgressRepository } from './lesson-progress.repository.js';
-import { markCancelled } from './mark-cancelled.js';
+import { paidEnrollment } from './paid-enrollments.js';
 import type { ProgressCache } from './progress.cache.js';
 import type { Progress } from './progress-reader.js';
 
@@ -73,12 +66,11 @@ export class EnrollmentService {
   constructor(
     /** The request-scoped PostgreSQL EntityManager. */
     private readonly em: EntityManager,
-    private readonly provider: PaymentProvider,
+    /** Charges priced enrollments and refunds cancelled ones. */
+    private readonly billing: Billing,
     private readonly tokens: PageTokens,
     /** Where GetProgress reads, and what the writes invalidate. */
     private readonly progressCache: ProgressCache,
-    private readonly log: Logger,
-    private readonly refundPolicy: RefundPolicy = DEFAULT_REFUND_POLICY,
   ) {}
 
   private get enrollments() {
@@ -90,39 +82,28 @@ export class EnrollmentService {
    * the enrollment, the payment and their audit entries commit together or
    * not at all. The enrollment row is written before the charge, so a
    * concurrent duplicate fails on the unique (user, item) index before it is
-   * charged. Money is safe whatever fails when: the payment attempt is
-   * recorded and committed before the provider is asked (see openAttempt),
-   * the transaction that records the payment completes it, and when that
-   * transaction fails after the charge, the attempt is settled at once
-   * (refunded unless the payment did commit); one that cannot be settled
-   * now stays open for the PaymentReconciler.
+   * charged. The charge is billing's (see EnrollmentCharge): its attempt is
+   * committed before the transaction begins and settled after it, whatever
+   * the outcome.
    */
   async enroll(cmd: Enroll): Promise<Enrollment> {
     new FieldChecks().uuid(cmd.userId, 'user_id').uuid(cmd.catalogItemId, 'catalog_item_id').uuid(cmd.requestId, 'request_id').throwIfAny();
     const enrollmentId = uuidv7();
-    const attempt = await this.openAttemptFor(cmd, enrollmentId);
-    const charge: ChargeState = { asked: false, declined: false, unknown: false };
+    const charge = await this.openChargeFor(cmd, enrollmentId);
     let enrollment: Enrollment;
     try {
-      enrollment = await transactional(this.em, (tx) => this.enrollIn(tx, cmd, enrollmentId, attempt, charge));
+      enrollment = await transactional(this.em, (tx) => this.enrollIn(tx, cmd, enrollmentId, charge));
     } catch (err) {
-      if (attempt) await this.settleAfterFailure(attempt.id, charge);
+      await charge?.afterFailure();
       throw err;
     }
-    // An attempt the transaction did not charge (a replay, a race): nothing was taken.
-    if (attempt && !charge.asked) await failAttempt(this.em, attempt.id);
+    await charge?.afterCommit();
     // The learner's cached NOT_FOUND progress in the item is now wrong.
     await this.progressCache.invalidate(enrollment.user.id, enrollment.catalogItem.id);
     return enrollment;
   }
 
-  private async enrollIn(
-    tx: EntityManager,
-    cmd: Enroll,
-    enrollmentId: string,
-    attempt: PaidAttempt | undefined,
-    charge: ChargeState,
-  ): Promise<Enrollment> {
+  private async enrollIn(tx: EntityManager, cmd: Enroll, enrollmentId: string, charge: EnrollmentCharge | undefined): Promise<Enrollment> {
     const enrollments = EnrollmentRepository.of(tx);
     const { replayOf } = await claimRequest(tx, {
       operation: ENROLL,
@@ -173,96 +154,24 @@ export class EnrollmentService {
     });
     if (item.priceAmount > 0n) {
       // The price read before the transaction is the one the attempt was recorded with.
+      const attempt = charge?.attempt;
       if (!attempt || attempt.amount !== item.priceAmount || attempt.currency !== item.currency) throw priceChanged(cmd.catalogItemId);
-      await this.charge(tx, cmd, enrollment, attempt, charge, now);
+      await charge.take(tx, { userId: cmd.userId, catalogItemId: cmd.catalogItemId, enrollment, actor: cmd.actor, now });
     }
     return enrollment;
   }
 
-  /** Records the payment attempt of a priced enrollment, committed, before its transaction begins. */
-  private async openAttemptFor(cmd: Enroll, enrollmentId: string): Promise<PaidAttempt | undefined> {
+  /** Opens the charge of a priced enrollment (its attempt committed) before its transaction begins. */
+  private async openChargeFor(cmd: Enroll, enrollmentId: string): Promise<EnrollmentCharge | undefined> {
     const price = await this.enrollments.priceToCharge(cmd.catalogItemId, ENROLL, cmd.requestId);
     if (!price) return undefined;
-    return openAttempt(this.em, {
+    return this.billing.openCharge({
       // A retry of the same request (same request_id) is the same charge at the provider.
       requestKey: `enroll:${cmd.requestId.toLowerCase()}`,
       userId: cmd.userId.toLowerCase(),
       enrollmentId,
       amount: price.amountMinor,
       currency: price.currencyCode,
-    });
-  }
-
-  /**
-   * After the enrollment's transaction failed: an attempt never charged (or
-   * declined) took no money; a charged one is settled now. One whose charge
-   * got no answer stays open: a retry of the request reuses its key (so the
-   * provider answers for the same charge), else the PaymentReconciler
-   * settles it. Never throws: what cannot be settled now stays open.
-   */
-  private async settleAfterFailure(attemptId: string, charge: ChargeState): Promise<void> {
-    if (charge.unknown) return;
-    try {
-      if (!charge.asked || charge.declined) await failAttempt(this.em, attemptId);
-      else await settleAttempt(this.em, this.provider, attemptId);
-    } catch (err) {
-      this.log.warn({ err, paymentAttemptId: attemptId }, 'payment attempt left open for the reconciler');
-    }
-  }
-
-  /** Charges a priced enrollment and writes its payment, completing its attempt; see `enroll`. */
-  private async charge(
-    tx: EntityManager,
-    cmd: Enroll,
-    enrollment: Enrollment,
-    attempt: PaidAttempt,
-    state: ChargeState,
-    now: Date,
-  ): Promise<void> {
-    const paymentId = attempt.id;
-    state.asked = true;
-    const charged = await callProvider(() =>
-      this.provider.charge({
-        paymentId,
-        userId: cmd.userId,
-        amount: attempt.amount,
-        currency: attempt.currency,
-        idempotencyKey: attempt.idempotencyKey,
-      }),
-    ).catch((err: unknown) => {
-      state.unknown = true;
-      throw err;
-    });
-    if (charged.status !== 'succeeded') {
-      state.declined = true;
-      throw failedPrecondition('PAYMENT_DECLINED', {
-        type: 'PAYMENT',
-        subject: `catalog_items/${cmd.catalogItemId}`,
-        description: 'the payment provider declined the charge',
-      });
-    }
-    await completeAttempt(tx, paymentId, enrollment.id, now);
-    tx.create(PaymentSchema, {
-      id: paymentId,
-      user: cmd.userId,
-      enrollment,
-      amount: attempt.amount,
-      currency: attempt.currency,
-      status: 'succeeded',
-      providerRef: charged.providerRef,
-      createTime: now,
-      updateTime: now,
-    });
-    recordAudit(tx, {
-      actor: cmd.actor,
-      action: 'payment.succeeded',
-      entityId: paymentId,
-      diff: {
-        status: [null, 'succeeded'],
-        amount: [null, attempt.amount.toString()],
-        currency: [null, attempt.currency],
-        enrollment_id: [null, enrollment.id],
-      },
     });
   }
 
@@ -307,7 +216,7 @@ export class EnrollmentService {
     const checks = new FieldChecks().uuid(cmd.id, 'id');
     if (cmd.requestId !== '') checks.uuid(cmd.requestId, 'request_id');
     checks.check(cmd.etag.length <= 64, 'etag', 'TOO_LONG', 'etag must have at most 64 characters').throwIfAny();
-    const cancelled = await transactional(this.em, async (tx) => {
+    return transactional(this.em, async (tx) => {
       const enrollments = EnrollmentRepository.of(tx);
       if (cmd.requestId !== '') {
         const request = { id: cmd.id, etag: cmd.etag };
@@ -326,16 +235,11 @@ export class EnrollmentService {
         });
       }
       const now = new Date();
-      const payment = await PaymentRepository.of(tx).lockSucceededOf(enrollment);
-      if (payment) {
-        await checkRefundPolicy(tx, this.refundPolicy, cmd.caller, enrollment, now);
-        await refundPayment(tx, this.provider, payment, cmd.actor, now);
-      }
-      markCancelled(tx, enrollment, cmd.actor, now);
+      const paid = paidEnrollment(tx, enrollment, this.progressCache);
+      await this.billing.refundOnCancel(tx, paid, cmd.caller, cmd.actor, now);
+      paid.withdraw(cmd.actor, now);
       return enrollment;
     });
-    await this.progressCache.invalidate(cancelled.user.id, cancelled.catalogItem.id);
-    return cancelled;
   }
 
   /**
@@ -388,18 +292,6 @@ export class EnrollmentService {
     return progress;
   }
 }
-
-/** How far the charge of one Enroll got, for settling its attempt when the transaction fails. */
-interface ChargeState {
-  /** The provider was asked: money may have been taken. */
-  asked: boolean;
-  /** The provider said no: no money was taken. */
-  declined: boolean;
-  /** The provider gave no answer: the outcome is unknown until the attempt's key is asked again. */
-  unknown: boolean;
-}
-
-type PaidAttempt = Awaited<ReturnType<typeof openAttempt>>;
 
 function priceChanged(catalogItemId: string): DomainError {
   return aborted('PRICE_CHANGED', `the price of catalog item ${catalogItemId} changed while enrolling; retry with the same request_id`);
