@@ -96,36 +96,53 @@ export function derived<const V extends Readonly<Record<string, Variable<unknown
   };
 }
 
-/** A variable with a hand-written parser; `shown` is the README's default column. */
-export function variable<T>(env: string, shown: string, doc: string, read: (reader: EnvReader) => T): Variable<T> {
-  return { env, shown, doc, variables: [{ env, shown, doc }], read };
+/** A variable's parser, not yet documented: `.doc()` makes it an entry of a schema. */
+export interface Parser<T> {
+  readonly env: string;
+  read(reader: EnvReader): T;
+  /**
+   * `meaning`: the README's meaning column (or SAME_ROW); `shown`: its
+   * default column, when the parser's own (the default value, or none) does
+   * not say it.
+   */
+  doc(meaning: string, shown?: string): Variable<T>;
+}
+
+/** A variable with a hand-written parser; `shown` is the README's default column unless `.doc()` says otherwise. */
+export function variable<T>(env: string, parse: (reader: EnvReader, env: string) => T, shown = 'none'): Parser<T> {
+  const read = (reader: EnvReader) => parse(reader, env);
+  return {
+    env,
+    read,
+    doc(doc, override = shown) {
+      const variable = { env, shown: override, doc };
+      return { ...variable, variables: [variable], read };
+    },
+  };
 }
 
 const code = (value: string | number | boolean) => `\`${value}\``;
 
-export const int = (env: string, fallback: number, min: number, max: number, doc: string, shown = code(fallback)) =>
-  variable(env, shown, doc, (read) => read.int(env, fallback, min, max));
+export const int = (env: string, fallback: number, min: number, max: number) =>
+  variable(env, (read) => read.int(env, fallback, min, max), code(fallback));
 
-export const port = (env: string, fallback: number, doc: string) => variable(env, code(fallback), doc, (read) => read.port(env, fallback));
+export const port = (env: string, fallback: number) => variable(env, (read) => read.port(env, fallback), code(fallback));
 
-export const bool = (env: string, fallback: boolean, doc: string) => variable(env, code(fallback), doc, (read) => read.bool(env, fallback));
+export const bool = (env: string, fallback: boolean) => variable(env, (read) => read.bool(env, fallback), code(fallback));
 
-export const string = (env: string, fallback: string, doc: string, shown = code(fallback)) =>
-  variable(env, shown, doc, (read) => read.string(env, fallback));
+export const string = (env: string, fallback: string) => variable(env, (read) => read.string(env, fallback), code(fallback));
 
 /** A string that may be unset (undefined). */
-export const optional = (env: string, shown: string, doc: string) => variable(env, shown, doc, (read) => read.optional(env));
+export const optional = (env: string) => variable(env, (read) => read.optional(env));
 
 /** A URL with one of `protocols` (`'https:'`), or undefined when unset. */
-export const url = (env: string, protocols: readonly string[], shown: string, doc: string) =>
-  variable(env, shown, doc, (read) => read.url(env, protocols));
+export const url = (env: string, protocols: readonly string[]) => variable(env, (read) => read.url(env, protocols));
 
 /** Comma-separated URLs, each with one of `protocols`; empty when unset. */
-export const urls = (env: string, protocols: readonly string[], shown: string, doc: string) =>
-  variable(env, shown, doc, (read): readonly string[] => read.urls(env, protocols));
+export const urls = (env: string, protocols: readonly string[]) => variable(env, (read): readonly string[] => read.urls(env, protocols));
 
-export const oneOf = <const T extends string>(env: string, allowed: readonly T[], fallback: T, doc: string) =>
-  variable(env, code(fallback), doc, (read) => read.oneOf(env, allowed, fallback));
+export const oneOf = <const T extends string>(env: string, allowed: readonly T[], fallback: T) =>
+  variable(env, (read) => read.oneOf(env, allowed, fallback), code(fallback));
 
 /** The README's configuration table for `schema`: a row per variable, or per run of SAME_ROW variables. */
 export function renderConfigTable(schema: Schema): string {

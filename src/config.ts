@@ -78,11 +78,8 @@ const DAY = 24 * HOUR;
 const POSTGRES = ['postgres:', 'postgresql:'];
 const DEVELOPMENT_PAGE_TOKEN_SECRET = 'campus-data-development-page-tokens';
 
-const nodeEnv = variable(
-  'NODE_ENV',
-  'none',
+const nodeEnv = variable('NODE_ENV', (read, env) => read.optional(env) === 'production').doc(
   '`production`: refuse to start without `ENCRYPTION_KEYS`, `BLIND_INDEX_KEY` and `PAGE_TOKEN_SECRET` instead of using development values',
-  (read) => read.optional('NODE_ENV') === 'production',
 );
 
 /**
@@ -93,112 +90,72 @@ const nodeEnv = variable(
  * the code sees where the README's wording does not (what undefined means).
  */
 export const configSchema = {
-  grpcPort: port('GRPC_PORT', 50051, 'gRPC port'),
-  grpcHost: string('GRPC_HOST', '0.0.0.0', 'address gRPC and metrics listen on'),
-  metricsPort: port('METRICS_PORT', 9464, 'Prometheus `/metrics` port'),
+  grpcPort: port('GRPC_PORT', 50051).doc('gRPC port'),
+  grpcHost: string('GRPC_HOST', '0.0.0.0').doc('address gRPC and metrics listen on'),
+  metricsPort: port('METRICS_PORT', 9464).doc('Prometheus `/metrics` port'),
   /** Undefined: start an embedded PostgreSQL. */
-  databaseUrl: url('DATABASE_URL', POSTGRES, 'embedded', '`postgres://user:pass@host:5432/db`'),
-  databaseReplicaUrls: urls(
-    'DATABASE_REPLICA_URLS',
-    POSTGRES,
-    'none',
+  databaseUrl: url('DATABASE_URL', POSTGRES).doc('`postgres://user:pass@host:5432/db`', 'embedded'),
+  databaseReplicaUrls: urls('DATABASE_REPLICA_URLS', POSTGRES).doc(
     'comma-separated read replicas (streaming standbys); only listings that may lag read them (see docs/scaling.md)',
   ),
-  databaseReplicaMaxLagMs: int(
-    'DATABASE_REPLICA_MAX_LAG_MS',
-    1_000,
-    0,
-    3_600_000,
+  databaseReplicaMaxLagMs: int('DATABASE_REPLICA_MAX_LAG_MS', 1_000, 0, 3_600_000).doc(
     'a replica further behind the primary than this serves no reads until it catches up',
   ),
-  databaseReplicaProbeIntervalMs: int(
-    'DATABASE_REPLICA_PROBE_INTERVAL_MS',
-    250,
-    10,
-    60_000,
+  databaseReplicaProbeIntervalMs: int('DATABASE_REPLICA_PROBE_INTERVAL_MS', 250, 10, 60_000).doc(
     "how often each replica and the primary's WAL position are probed; a probe that takes twice this long takes the replica out of rotation",
   ),
-  databasePooler: oneOf(
-    'DATABASE_POOLER',
-    DATABASE_POOLERS,
-    'none',
+  databasePooler: oneOf('DATABASE_POOLER', DATABASE_POOLERS, 'none').doc(
     "`transaction`: `DATABASE_URL` (and each replica URL) is PgBouncer in transaction mode: no startup parameters; every transaction sets `SET LOCAL statement_timeout`; statements outside one run under the server's default, which must be on and at most `STATEMENT_TIMEOUT_MS` (set on the role: `ALTER ROLE campus SET statement_timeout = '15s'`), else the start is refused (see docs/scaling.md)",
   ),
-  databasePoolMax: int(
-    'DATABASE_POOL_MAX',
-    10,
-    1,
-    1_000,
+  databasePoolMax: int('DATABASE_POOL_MAX', 10, 1, 1_000).doc(
     'connections each PostgreSQL pool (the primary\'s, each replica\'s) may open; `db_client_connections{state="pending"}` above zero for long says it is too small or connections are not coming back',
   ),
-  databaseSchemaWaitMs: int(
-    'DATABASE_SCHEMA_WAIT_MS',
-    60_000,
-    0,
-    3_600_000,
+  databaseSchemaWaitMs: int('DATABASE_SCHEMA_WAIT_MS', 60_000, 0, 3_600_000).doc(
     "at start, how long the service waits for migrations it needs that the database lacks (another replica's `npm run migrate` still running); past it the start is refused",
   ),
   /** Undefined: start an in-process MongoDB-wire server. */
-  mongoUrl: url(
-    'MONGO_URL',
-    ['mongodb:', 'mongodb+srv:'],
-    'embedded',
+  mongoUrl: url('MONGO_URL', ['mongodb:', 'mongodb+srv:']).doc(
     '`mongodb://host:27017/?replicaSet=rs0` (multi-document transactions need a replica set)',
+    'embedded',
   ),
   /** The URL's path wins when it has one. */
-  mongoDbName: string('MONGO_DB', 'campus', 'MongoDB database name'),
+  mongoDbName: string('MONGO_DB', 'campus').doc('MongoDB database name'),
   /** Undefined: a local redis-server if any, else an in-process cache. */
-  redisUrl: url('REDIS_URL', ['redis:', 'rediss:'], 'local or in-process', '`redis://host:6379`'),
-  redisKeyPrefix: string('REDIS_KEY_PREFIX', 'campus:', 'prefix of every key this service writes'),
+  redisUrl: url('REDIS_URL', ['redis:', 'rediss:']).doc('`redis://host:6379`', 'local or in-process'),
+  redisKeyPrefix: string('REDIS_KEY_PREFIX', 'campus:').doc('prefix of every key this service writes'),
   /** Undefined when Redis is one server. */
   redisCluster: derived(
     {
-      nodes: optional(
-        'REDIS_CLUSTER_NODES',
-        'none',
+      nodes: optional('REDIS_CLUSTER_NODES').doc(
         'a Redis Cluster instead of `REDIS_URL` (set one or the other): comma-separated `host:port` of a few of its nodes, the rest is discovered (see docs/scaling.md)',
       ),
-      natMap: optional(
-        'REDIS_CLUSTER_NAT_MAP',
-        'none',
+      natMap: optional('REDIS_CLUSTER_NAT_MAP').doc(
         'with a cluster whose nodes announce addresses this service cannot reach (NAT, containers): `announced host:port=reachable host:port,...`',
       ),
-      failoverWaitMs: int(
-        'REDIS_CLUSTER_FAILOVER_WAIT_MS',
-        5_000,
-        0,
-        60_000,
+      failoverWaitMs: int('REDIS_CLUSTER_FAILOVER_WAIT_MS', 5_000, 0, 60_000).doc(
         "with a cluster: how long a login waits for its failure counters while their master fails over before counting in process; keep it above the cluster's `cluster-node-timeout` plus a second or two",
       ),
     },
     (get) => redisCluster(get.nodes(), get.natMap(), get.failoverWaitMs),
   ),
-  logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info', LOG_LEVELS.map((level) => `\`${level}\``).join(', ')),
-  dataDir: string('DATA_DIR', '.data', 'where embedded stores keep their data (one running instance per directory, see [Set up](#set-up))'),
+  logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info').doc(LOG_LEVELS.map((level) => `\`${level}\``).join(', ')),
+  dataDir: string('DATA_DIR', '.data').doc(
+    'where embedded stores keep their data (one running instance per directory, see [Set up](#set-up))',
+  ),
   /** 0: only at shutdown. */
-  embeddedMongoSnapshotIntervalMs: int(
-    'EMBEDDED_MONGO_SNAPSHOT_INTERVAL_MS',
-    60_000,
-    0,
-    86_400_000,
+  embeddedMongoSnapshotIntervalMs: int('EMBEDDED_MONGO_SNAPSHOT_INTERVAL_MS', 60_000, 0, 86_400_000).doc(
     "with no `MONGO_URL`: how often the embedded MongoDB's snapshot (`DATA_DIR/mongodb/snapshot.json`) is rewritten; it is also written at shutdown, and `0` writes it only then. A crash loses the forum and analytics writes since the last snapshot",
   ),
-  shutdownGraceMs: int(
-    'SHUTDOWN_GRACE_MS',
-    10_000,
-    0,
-    600_000,
+  shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000).doc(
     'how long in-flight calls may finish on SIGTERM (health answers `NOT_SERVING` meanwhile); the process exits at most 3 s later',
   ),
   /** Applies when the caller set no deadline. */
-  statementTimeoutMs: int('STATEMENT_TIMEOUT_MS', 15_000, 1, 3_600_000, 'upper bound on any SQL statement'),
-  redisCommandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS', 250, 1, 60_000, 'a slower Redis answer counts as a miss'),
-  maxMessageBytes: int('GRPC_MAX_MESSAGE_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024, 'largest request or response'),
+  statementTimeoutMs: int('STATEMENT_TIMEOUT_MS', 15_000, 1, 3_600_000).doc('upper bound on any SQL statement'),
+  redisCommandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS', 250, 1, 60_000).doc('a slower Redis answer counts as a miss'),
+  maxMessageBytes: int('GRPC_MAX_MESSAGE_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024).doc('largest request or response'),
   pageTokenSecret: derived(
     {
-      secret: string(
-        'PAGE_TOKEN_SECRET',
-        DEVELOPMENT_PAGE_TOKEN_SECRET,
+      secret: string('PAGE_TOKEN_SECRET', DEVELOPMENT_PAGE_TOKEN_SECRET).doc(
         'signs list page tokens; set one value on every replica (required under `NODE_ENV=production`)',
         'a development value',
       ),
@@ -212,128 +169,73 @@ export const configSchema = {
       return secret;
     },
   ),
-  cacheTtlMs: int(
-    'CACHE_TTL_MS',
-    300_000,
-    1_000,
-    900_000,
+  cacheTtlMs: int('CACHE_TTL_MS', 300_000, 1_000, 900_000).doc(
     'life of a cached value (±10% jitter), at most 15 minutes; also the longest a value can stay stale after a lost invalidation',
   ),
-  cacheNegativeTtlMs: int('CACHE_NEGATIVE_TTL_MS', 30_000, 100, 300_000, 'life of a cached NOT_FOUND'),
-  cacheEnabled: bool(
-    'CACHE_ENABLED',
-    true,
+  cacheNegativeTtlMs: int('CACHE_NEGATIVE_TTL_MS', 30_000, 100, 300_000).doc('life of a cached NOT_FOUND'),
+  cacheEnabled: bool('CACHE_ENABLED', true).doc(
     '`false`: catalog items, lessons, users and progress are read from PostgreSQL every time (invalidations are still sent; sessions and login limits keep using Redis)',
   ),
-  cacheNearTtlMs: int(
-    'CACHE_NEAR_TTL_MS',
-    1_000,
-    0,
-    60_000,
+  cacheNearTtlMs: int('CACHE_NEAR_TTL_MS', 1_000, 0, 60_000).doc(
     "how long a replica keeps a cached value in process in front of Redis (0: never); the most another replica's write can take to show here",
   ),
   /** See CacheOptions.nearPushedTtlMs. */
-  cacheNearPushedTtlMs: int(
-    'CACHE_NEAR_PUSHED_TTL_MS',
-    60_000,
-    0,
-    900_000,
+  cacheNearPushedTtlMs: int('CACHE_NEAR_PUSHED_TTL_MS', 60_000, 0, 900_000).doc(
     'how long a replica may keep a value in process while the invalidations every replica publishes on Redis reach it (checked every `CACHE_NEAR_TTL_MS / 4`); back to `CACHE_NEAR_TTL_MS` as soon as they may not; 0 or at most `CACHE_NEAR_TTL_MS`: no pushed invalidations, at most 15 minutes',
   ),
-  storageStatsIntervalMs: int(
-    'STORAGE_STATS_INTERVAL_MS',
-    60_000,
-    1_000,
-    86_400_000,
+  storageStatsIntervalMs: int('STORAGE_STATS_INTERVAL_MS', 60_000, 1_000, 86_400_000).doc(
     'how often table and collection sizes are read for the storage gauges',
   ),
-  analyticsEventTtlDays: int(
-    'ANALYTICS_EVENT_TTL_DAYS',
-    180,
-    1,
-    3650,
+  analyticsEventTtlDays: int('ANALYTICS_EVENT_TTL_DAYS', 180, 1, 3650).doc(
     'raw analytics events expire this many days after they occurred (TTL index); daily rollups are kept',
   ),
-  analyticsRollupIntervalMs: int(
-    'ANALYTICS_ROLLUP_INTERVAL_MS',
-    60_000,
-    0,
-    86_400_000,
+  analyticsRollupIntervalMs: int('ANALYTICS_ROLLUP_INTERVAL_MS', 60_000, 0, 86_400_000).doc(
     'how often the daily rollups are recomputed from new events; `0` turns the periodic job off',
   ),
-  analyticsRollupLookbackDays: int('ANALYTICS_ROLLUP_LOOKBACK_DAYS', 2, 1, 3650, 'days the first rollup run after start recomputes'),
-  sessionIdleTtlMs: int(
-    'SESSION_IDLE_TTL_MS',
-    DAY,
-    1_000,
-    365 * DAY,
+  analyticsRollupLookbackDays: int('ANALYTICS_ROLLUP_LOOKBACK_DAYS', 2, 1, 3650).doc('days the first rollup run after start recomputes'),
+  sessionIdleTtlMs: int('SESSION_IDLE_TTL_MS', DAY, 1_000, 365 * DAY).doc(
     'a session unused this long expires; each use moves it forward (written at most once a minute)',
     '`86400000` (24 h)',
   ),
-  sessionMaxTtlMs: int(
-    'SESSION_MAX_TTL_MS',
-    30 * DAY,
-    1_000,
-    365 * DAY,
+  sessionMaxTtlMs: int('SESSION_MAX_TTL_MS', 30 * DAY, 1_000, 365 * DAY).doc(
     'no session lives longer, however active',
     '`2592000000` (30 days)',
   ),
-  serviceTokens: variable(
-    'SERVICE_TOKENS',
-    'none',
+  serviceTokens: variable('SERVICE_TOKENS', (read, env) => serviceTokens(env, read.optional(env))).doc(
     'internal services\' tokens: JSON `[{"name":"billing-worker","sha256":"<hex SHA-256 of the token>","methods":["campus.billing.v1.PaymentService/*"]}]`; `methods` entries are `pkg.Service/Method`, `pkg.Service/*` or `*`',
-    (read) => serviceTokens('SERVICE_TOKENS', read.optional('SERVICE_TOKENS')),
   ),
   /** Created at start when no user has this email; undefined when unset. */
   bootstrapAdmin: derived(
     {
-      email: optional(
-        'BOOTSTRAP_ADMIN_EMAIL',
-        'none',
+      email: optional('BOOTSTRAP_ADMIN_EMAIL').doc(
         'set both to create this admin at start when no user has the email (idempotent; neither is logged)',
       ),
-      password: optional('BOOTSTRAP_ADMIN_PASSWORD', 'none', SAME_ROW),
+      password: optional('BOOTSTRAP_ADMIN_PASSWORD').doc(SAME_ROW),
     },
     (get) => bootstrapAdmin(get.email(), get.password()),
   ),
-  allowSignup: bool(
-    'ALLOW_SIGNUP',
-    true,
+  allowSignup: bool('ALLOW_SIGNUP', true).doc(
     'anonymous callers may create student accounts; `false` leaves user creation to admins (and to services allowed to call CreateUser, for students)',
   ),
-  loginMaxFailuresPerEmail: int(
-    'LOGIN_MAX_FAILURES_PER_EMAIL',
-    5,
-    1,
-    1_000_000,
+  loginMaxFailuresPerEmail: int('LOGIN_MAX_FAILURES_PER_EMAIL', 5, 1, 1_000_000).doc(
     'failed logins per email in the window before RESOURCE_EXHAUSTED',
   ),
-  loginMaxFailuresPerPeer: int('LOGIN_MAX_FAILURES_PER_PEER', 20, 1, 1_000_000, 'failed logins per client address in the window'),
-  loginFailureWindowMs: int(
-    'LOGIN_FAILURE_WINDOW_MS',
-    15 * 60_000,
-    1_000,
-    24 * HOUR,
+  loginMaxFailuresPerPeer: int('LOGIN_MAX_FAILURES_PER_PEER', 20, 1, 1_000_000).doc('failed logins per client address in the window'),
+  loginFailureWindowMs: int('LOGIN_FAILURE_WINDOW_MS', 15 * 60_000, 1_000, 24 * HOUR).doc(
     'the window failed logins are counted in',
     '`900000` (15 min)',
   ),
-  maxConcurrentCallsPerCaller: int(
-    'MAX_CONCURRENT_CALLS_PER_CALLER',
-    64,
-    1,
-    1_000_000,
+  maxConcurrentCallsPerCaller: int('MAX_CONCURRENT_CALLS_PER_CALLER', 64, 1, 1_000_000).doc(
     'calls one caller (user, service, or address when anonymous) may have in flight; more get RESOURCE_EXHAUSTED',
   ),
   /** Undefined: plaintext. */
   tls: derived(
     {
-      certFile: optional(
-        'TLS_CERT_FILE',
-        'none',
+      certFile: optional('TLS_CERT_FILE').doc(
         'PEM certificate chain and key: gRPC over TLS (plaintext, with a warning in the log, when unset)',
       ),
-      keyFile: optional('TLS_KEY_FILE', 'none', SAME_ROW),
-      clientCaFile: optional('TLS_CLIENT_CA_FILE', 'none', 'PEM CA: clients must present a certificate it signed (mutual TLS)'),
+      keyFile: optional('TLS_KEY_FILE').doc(SAME_ROW),
+      clientCaFile: optional('TLS_CLIENT_CA_FILE').doc('PEM CA: clients must present a certificate it signed (mutual TLS)'),
     },
     (get) => tlsFiles(get.certFile(), get.keyFile(), get.clientCaFile()),
   ),
@@ -343,52 +245,30 @@ export const configSchema = {
    */
   fieldKeys: derived(
     {
-      encryption: optional(
-        'ENCRYPTION_KEYS',
-        'development keys in `DATA_DIR/keys.json`',
+      encryption: optional('ENCRYPTION_KEYS').doc(
         "`kid:base64key,...` (32-byte keys, `openssl rand -base64 32`): users' names and emails and payment references are sealed with AES-256-GCM; the first key seals, all open (rotation: docs/security.md)",
+        'development keys in `DATA_DIR/keys.json`',
       ),
-      blindIndex: optional(
-        'BLIND_INDEX_KEY',
-        'development key in `DATA_DIR/keys.json`',
+      blindIndex: optional('BLIND_INDEX_KEY').doc(
         'base64, 32 bytes: HMAC key of the email blind index (lookups and uniqueness); set with `ENCRYPTION_KEYS`',
+        'development key in `DATA_DIR/keys.json`',
       ),
     },
     (get, { production }) => fieldKeys(get.encryption(), get.blindIndex(), production),
   ),
-  refundWindowDays: int(
-    'REFUND_WINDOW_DAYS',
-    14,
-    0,
-    3650,
+  refundWindowDays: int('REFUND_WINDOW_DAYS', 14, 0, 3650).doc(
     'days after enrolling in which a learner may cancel or refund a paid enrollment themselves (admins and services always may)',
   ),
-  refundMaxCompletionPercent: int(
-    'REFUND_MAX_COMPLETION_PERCENT',
-    30,
-    0,
-    100,
+  refundMaxCompletionPercent: int('REFUND_MAX_COMPLETION_PERCENT', 30, 0, 100).doc(
     "a learner may cancel or refund only while below this share (0..100) of the item's lessons is completed",
   ),
-  paymentReconcileIntervalMs: int(
-    'PAYMENT_RECONCILE_INTERVAL_MS',
-    60_000,
-    0,
-    86_400_000,
+  paymentReconcileIntervalMs: int('PAYMENT_RECONCILE_INTERVAL_MS', 60_000, 0, 86_400_000).doc(
     'how often payment attempts left open are settled (completed or refunded); `0` turns the job off',
   ),
-  paymentReconcileAfterMs: int(
-    'PAYMENT_RECONCILE_AFTER_MS',
-    120_000,
-    1_000,
-    86_400_000,
+  paymentReconcileAfterMs: int('PAYMENT_RECONCILE_AFTER_MS', 120_000, 1_000, 86_400_000).doc(
     'an open attempt is settled by the job only once this old; keep it above the longest an Enroll may take',
   ),
-  outboxRelayIntervalMs: int(
-    'OUTBOX_RELAY_INTERVAL_MS',
-    1_000,
-    0,
-    3_600_000,
+  outboxRelayIntervalMs: int('OUTBOX_RELAY_INTERVAL_MS', 1_000, 0, 3_600_000).doc(
     'how often outbox events (enrollments, completions) are relayed to analytics; `0` turns the relay off',
   ),
   assets: section(assetSchema),

@@ -21,29 +21,21 @@ export const assetSchema = {
   /** External S3-compatible storage; undefined: the embedded S3-compatible server under DATA_DIR. */
   storage: derived(
     {
-      kind: oneOf(
-        'ASSET_STORAGE',
-        ['embedded', 's3'],
-        'embedded',
+      kind: oneOf('ASSET_STORAGE', ['embedded', 's3'], 'embedded').doc(
         '`embedded`: an in-process S3-compatible server (s3rver) keeping asset objects under `DATA_DIR/assets`, on `127.0.0.1:ASSET_EMBEDDED_STORAGE_PORT`; `s3`: the S3 API at the settings below (S3, R2, GCS, MinIO, Ceph; docs/assets.md)',
       ),
-      endpoint: url(
-        'ASSET_STORAGE_ENDPOINT',
-        HTTP,
-        'AWS S3 of the region',
+      endpoint: url('ASSET_STORAGE_ENDPOINT', HTTP).doc(
         "with `ASSET_STORAGE=s3`: the S3 API's URL, e.g. `http://minio:9000`",
+        'AWS S3 of the region',
       ),
-      region: string('ASSET_STORAGE_REGION', 'us-east-1', 'the bucket asset objects live in'),
-      bucket: string('ASSET_STORAGE_BUCKET', 'campus-assets', SAME_ROW),
-      accessKeyId: optional(
-        'ASSET_STORAGE_ACCESS_KEY_ID',
-        "the SDK's default chain",
+      region: string('ASSET_STORAGE_REGION', 'us-east-1').doc('the bucket asset objects live in'),
+      bucket: string('ASSET_STORAGE_BUCKET', 'campus-assets').doc(SAME_ROW),
+      accessKeyId: optional('ASSET_STORAGE_ACCESS_KEY_ID').doc(
         'credentials, both or neither (unset: environment, profile or instance role)',
+        "the SDK's default chain",
       ),
-      secretAccessKey: optional('ASSET_STORAGE_SECRET_ACCESS_KEY', "the SDK's default chain", SAME_ROW),
-      forcePathStyle: bool(
-        'ASSET_STORAGE_PATH_STYLE',
-        true,
+      secretAccessKey: optional('ASSET_STORAGE_SECRET_ACCESS_KEY').doc(SAME_ROW, "the SDK's default chain"),
+      forcePathStyle: bool('ASSET_STORAGE_PATH_STYLE', true).doc(
         'path-style URLs (`endpoint/bucket/key`), which most S3-compatible servers need; `false` for virtual-hosted buckets',
       ),
     },
@@ -63,38 +55,28 @@ export const assetSchema = {
       };
     },
   ),
-  embeddedStoragePort: port(
-    'ASSET_EMBEDDED_STORAGE_PORT',
-    9470,
+  embeddedStoragePort: port('ASSET_EMBEDDED_STORAGE_PORT', 9470).doc(
     'loopback ports of the embedded storage and of the embedded edge (`0`: any free one)',
   ),
-  embeddedEdgePort: port('ASSET_EMBEDDED_EDGE_PORT', 9480, SAME_ROW),
+  embeddedEdgePort: port('ASSET_EMBEDDED_EDGE_PORT', 9480).doc(SAME_ROW),
   /** Where delivery URLs point; undefined: the embedded edge. */
-  cdnBaseUrl: url(
-    'ASSET_CDN_BASE_URL',
-    HTTP,
-    'the embedded edge, `http://127.0.0.1:9480/`',
+  cdnBaseUrl: url('ASSET_CDN_BASE_URL', HTTP).doc(
     'the CDN delivery URLs are issued on (CloudFront distribution, nginx edge)',
+    'the embedded edge, `http://127.0.0.1:9480/`',
   ),
   signer: derived(
     {
-      kind: oneOf(
-        'ASSET_URL_SIGNER',
-        ['secure_link', 'cloudfront'],
-        'secure_link',
+      kind: oneOf('ASSET_URL_SIGNER', ['secure_link', 'cloudfront'], 'secure_link').doc(
         "`secure_link`: URLs nginx's `secure_link` checks (and the embedded edge); `cloudfront`: CloudFront signed URLs (canned policy)",
       ),
-      keys: optional(
-        'ASSET_URL_KEYS',
-        'a development key (refused with `NODE_ENV=production`)',
+      keys: optional('ASSET_URL_KEYS').doc(
         '`kid:secret,...` for `secure_link` (secrets of 16+ characters, `openssl rand -base64 24`): the first signs, the edge accepts all (rotation: docs/assets.md)',
+        'a development key (refused with `NODE_ENV=production`)',
       ),
-      keyPairId: optional(
-        'ASSET_CLOUDFRONT_KEY_PAIR_ID',
-        'none',
+      keyPairId: optional('ASSET_CLOUDFRONT_KEY_PAIR_ID').doc(
         "for `cloudfront`: the public key's id in the distribution's key group, and the PEM RSA private key file",
       ),
-      privateKeyFile: optional('ASSET_CLOUDFRONT_PRIVATE_KEY_FILE', 'none', SAME_ROW),
+      privateKeyFile: optional('ASSET_CLOUDFRONT_PRIVATE_KEY_FILE').doc(SAME_ROW),
     },
     (get, { production }): SignerSettings => {
       const kind = get.kind();
@@ -115,31 +97,21 @@ export const assetSchema = {
     },
   ),
   /** Life of a signed delivery URL, and of a presigned upload, in seconds. */
-  urlTtlS: int('ASSET_URL_TTL_S', 300, 10, 86_400, 'life of a signed delivery URL and of a presigned upload, in seconds'),
-  uploadTtlS: int('ASSET_UPLOAD_TTL_S', 900, 60, 604_800, SAME_ROW),
+  urlTtlS: int('ASSET_URL_TTL_S', 300, 10, 86_400).doc('life of a signed delivery URL and of a presigned upload, in seconds'),
+  uploadTtlS: int('ASSET_UPLOAD_TTL_S', 900, 60, 604_800).doc(SAME_ROW),
   /** Largest asset accepted (S3's single PUT allows 5 GiB). */
-  maxBytes: int('ASSET_MAX_BYTES', 5 * GiB, 1, 5 * GiB, 'largest asset CreateAsset accepts (one S3 PUT)', '`5368709120` (5 GiB)'),
-  pendingMaxAgeMs: int(
-    'ASSET_PENDING_MAX_AGE_MS',
-    24 * 3_600_000,
-    1_000,
-    30 * 24 * 3_600_000,
+  maxBytes: int('ASSET_MAX_BYTES', 5 * GiB, 1, 5 * GiB).doc('largest asset CreateAsset accepts (one S3 PUT)', '`5368709120` (5 GiB)'),
+  pendingMaxAgeMs: int('ASSET_PENDING_MAX_AGE_MS', 24 * 3_600_000, 1_000, 30 * 24 * 3_600_000).doc(
     'PENDING assets older than this are swept, object and row',
     '`86400000` (24 h)',
   ),
-  sweepIntervalMs: int(
-    'ASSET_SWEEP_INTERVAL_MS',
-    600_000,
-    0,
-    86_400_000,
+  sweepIntervalMs: int('ASSET_SWEEP_INTERVAL_MS', 600_000, 0, 86_400_000).doc(
     'how often the sweep runs and the asset gauges refresh; `0`: only at start',
   ),
   /** Where deletions are POSTed for a CDN purge; undefined: logged only. */
-  purgeUrl: url(
-    'ASSET_PURGE_URL',
-    HTTP,
-    'none (deletions are logged)',
+  purgeUrl: url('ASSET_PURGE_URL', HTTP).doc(
     'deleted assets\' URLs are POSTed here as `{"urls":[...]}` for a CDN purge',
+    'none (deletions are logged)',
   ),
 };
 
