@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config.js';
+import { variablesOf } from '../../src/config-schema.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -33,9 +35,12 @@ function firstTable(lines: string[]): { rows: string[]; broken: boolean } {
   return { rows: lines.slice(first + 2, last + 1), broken };
 }
 
-/** Every env setting the service reads: the config reader's calls with a literal name, in src/config.ts and the settings files it delegates to. */
+/**
+ * Every env setting the service reads: the variables of the config schema, and any reader call with a
+ * literal name in a file that uses the reader.
+ */
 function envKeys(): string[] {
-  const keys = new Set<string>();
+  const keys = new Set(variablesOf(configSchema).map((v) => v.env));
   for (const { text } of sources.filter((s) => /\bEnvReader\b/.test(s.text))) {
     for (const m of text.matchAll(/\bread\.\w+\(\s*'([A-Z][A-Z0-9_]*)'/g)) keys.add(m[1] ?? '');
   }
