@@ -23,6 +23,8 @@ export interface Config {
    * set per transaction and by the server's default (see docs/scaling.md).
    */
   readonly databasePooler: DatabasePooler;
+  /** At most this many connections to the primary, per running instance of the service. */
+  readonly databasePoolMax: number;
   /** How long a starting replica waits for the migrations it needs before it refuses to start. */
   readonly databaseSchemaWaitMs: number;
   /** MongoDB URL; undefined means "start an in-process MongoDB-wire server". */
@@ -184,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseReplicaMaxLagMs: read.int('DATABASE_REPLICA_MAX_LAG_MS', 1_000, 0, 3_600_000),
     databaseReplicaProbeIntervalMs: read.int('DATABASE_REPLICA_PROBE_INTERVAL_MS', 250, 10, 60_000),
     databasePooler: read.oneOf('DATABASE_POOLER', DATABASE_POOLERS, 'none'),
+    databasePoolMax: read.int('DATABASE_POOL_MAX', 10, 1, 1_000),
     databaseSchemaWaitMs: read.int('DATABASE_SCHEMA_WAIT_MS', 60_000, 0, 3_600_000),
     mongoUrl: read.url('MONGO_URL', ['mongodb:', 'mongodb+srv:']),
     mongoDbName: read.string('MONGO_DB', 'campus'),

@@ -56,6 +56,7 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
         replicaUrls: config.databaseReplicaUrls,
         statementTimeoutMs: config.statementTimeoutMs,
         transactionPooling: config.databasePooler === 'transaction',
+        poolMax: config.databasePoolMax,
         fieldCrypto,
       }),
       openMongo({ url: mongoUrl, dbName: config.mongoDbName }),
