@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.js';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { callWithin, type Op } from '../support/call-load.js';
+import { createTestDatabase } from '../support/databases.js';
 import { call, connect } from '../support/grpc.js';
-import type { TestServer } from '../support/test-server.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /** Users the update op takes in turn, so that two updates of one user rarely overlap (that is ABORTED, by design). */
 const UPDATED_USERS = 20;
@@ -71,4 +73,46 @@ export async function campusLoad(server: TestServer, deadlineMs: number): Promis
 /** Log lines of calls the service failed for a reason of its own (a bug: INTERNAL). */
 export function unexpectedErrors(server: TestServer): Record<string, unknown>[] {
   return server.logs.filter((l) => l.msg === 'unexpected error' || (l.msg === 'rpc' && (l.code === 'Internal' || l.code === 'Unknown')));
+}
+
+/** A service on a database of its own that it reaches through a proxy, with the load's ops seeded. */
+export interface BehindProxy {
+  readonly dbUrl: string;
+  readonly proxy: TcpProxy;
+  readonly server: TestServer;
+  readonly load: CampusLoad;
+}
+
+/**
+ * Starts one (`env` as for startTestServer, DATABASE_URL set here) and hands
+ * it to `started` at once, so that `stopBehindProxy` can clean up whatever of
+ * it started even when the start fails halfway.
+ */
+export async function startBehindProxy(
+  env: Record<string, string>,
+  deadlineMs: number,
+  started: (parts: Partial<BehindProxy> & { drop?: () => Promise<void> }) => void,
+): Promise<BehindProxy> {
+  const parts: Partial<BehindProxy> & { drop?: () => Promise<void> } = {};
+  started(parts);
+  const db = await createTestDatabase();
+  Object.assign(parts, { dbUrl: db.url, drop: db.drop });
+  const proxy = await TcpProxy.start(Number(new URL(db.url).port || 5432));
+  Object.assign(parts, { proxy });
+  const url = new URL(db.url);
+  url.port = String(proxy.port);
+  const server = await startTestServer({ ...env, DATABASE_URL: url.toString() });
+  Object.assign(parts, { server });
+  const load = await campusLoad(server, deadlineMs);
+  Object.assign(parts, { load });
+  return { dbUrl: db.url, proxy, server, load };
+}
+
+/** Stops what `startBehindProxy` started; never throws. */
+export async function stopBehindProxy(parts: (Partial<BehindProxy> & { drop?: () => Promise<void> }) | undefined): Promise<void> {
+  parts?.load?.close();
+  parts?.proxy?.restore();
+  await parts?.server?.close().catch(() => undefined);
+  await parts?.proxy?.close().catch(() => undefined);
+  await parts?.drop?.().catch(() => undefined);
 }

@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeCounts, type Outcome, STORE_AWAY_CODES, sleep, startLoad, untilOk } from '../support/call-load.js';
-import { createTestDatabase, rawClient } from '../support/databases.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { type CampusLoad, campusLoad, unexpectedErrors } from './campus-load.js';
+import { rawClient } from '../support/databases.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
+import type { TestServer } from '../support/test-server.js';
+import { type CampusLoad, startBehindProxy, stopBehindProxy, unexpectedErrors } from './campus-load.js';
 
 // The service reaches PostgreSQL through a proxy that, for 10 s, drops every byte with its connections held open.
 
@@ -15,33 +15,27 @@ const PARTITION_MS = 10_000;
 /** Scheduling slack on a loaded machine. */
 const SLACK_MS = 500;
 
-let db: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
-let proxy: TcpProxy | undefined;
+let parts: Parameters<typeof stopBehindProxy>[0];
+let proxy: TcpProxy;
+let server: TestServer;
+let load: CampusLoad;
 let watcher: pg.Client | undefined;
-let server: TestServer | undefined;
-let load: CampusLoad | undefined;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  proxy = await TcpProxy.start(Number(new URL(db.url).port || 5432));
-  watcher = await rawClient(db.url);
-  const url = new URL(db.url);
-  url.port = String(proxy.port);
-  server = await startTestServer({
-    DATABASE_URL: url.toString(),
-    DATABASE_POOL_MAX: String(POOL_SIZE),
-    STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
-  });
-  load = await campusLoad(server, DEADLINE_MS);
+  let dbUrl: string;
+  ({ proxy, server, load, dbUrl } = await startBehindProxy(
+    { DATABASE_POOL_MAX: String(POOL_SIZE), STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) },
+    DEADLINE_MS,
+    (started) => {
+      parts = started;
+    },
+  ));
+  watcher = await rawClient(dbUrl);
 }, 120_000);
 
 afterAll(async () => {
-  load?.close();
-  proxy?.restore();
-  await server?.close().catch(() => undefined);
   await watcher?.end().catch(() => undefined);
-  await proxy?.close();
-  await db?.drop();
+  await stopBehindProxy(parts);
 }, 60_000);
 
 /** The service's sessions on the test database, by state. */
@@ -54,8 +48,8 @@ async function serviceSessions(): Promise<string[]> {
 
 describe('a partition between the service and PostgreSQL', () => {
   it('when every byte is dropped for 10 s with connections held open, then calls end by their deadline, never INTERNAL, and once it heals reads and writes succeed and no session stays idle in transaction', async () => {
-    const calls = load as CampusLoad;
-    const net = proxy as TcpProxy;
+    const calls = load;
+    const net = proxy;
     const background = startLoad(calls.all, 6);
     let during: Outcome[] = [];
     let recoveredWriteMs = 0;
@@ -96,10 +90,10 @@ describe('a partition between the service and PostgreSQL', () => {
     // Only what did not touch PostgreSQL succeeded during the partition: the cached item.
     expect(during.filter((o) => o.code === 0 && o.op !== 'GetCatalogItem(cached)' && o.op !== 'GetUser')).toEqual([]);
     // The service itself let go of each call by then, not only the caller: no handler stayed stuck on the silent network.
-    const handled = (server as TestServer).logs.filter((l) => l.msg === 'rpc' && typeof l.ms === 'number' && l.code !== 'OK');
+    const handled = server.logs.filter((l) => l.msg === 'rpc' && typeof l.ms === 'number' && l.code !== 'OK');
     expect(handled.length).toBeGreaterThan(10);
     expect(handled.filter((l) => (l.ms as number) > DEADLINE_MS + SLACK_MS)).toEqual([]);
-    expect(unexpectedErrors(server as TestServer).map((l) => (l.err as { message?: string })?.message ?? l.method)).toEqual([]);
+    expect(unexpectedErrors(server).map((l) => (l.err as { message?: string })?.message ?? l.method)).toEqual([]);
     // The server ends what the partition left open (idle_in_transaction_session_timeout = STATEMENT_TIMEOUT_MS).
     await expect
       .poll(async () => (await serviceSessions()).filter((s) => s.startsWith('idle in transaction')), { timeout: 3 * STATEMENT_TIMEOUT_MS })
