@@ -1,7 +1,7 @@
 import net from 'node:net';
 import pg from 'pg';
 import { within } from '../within.js';
-import { timeLeftMs } from './request-scope.js';
+import { beforeStoreUse, timeLeftMs } from './request-scope.js';
 
 /**
  * A statement the client gave up on: no answer within its bound (the caller's
@@ -83,6 +83,12 @@ export function guardPool(pool: pg.Pool, settings: PoolGuardSettings): void {
   pool.connect = ((callback?: unknown) => {
     // pool.query() checks out with a callback; the ORM always awaits a promise.
     if (typeof callback === 'function') return (connect as (cb: unknown) => void)(callback);
+    try {
+      beforeStoreUse();
+    } catch (err) {
+      // The ORM rebuilds a failed checkout's error from its own properties: the refusal survives as its cause.
+      return Promise.reject(new Error('the request may not take a database connection', { cause: err }));
+    }
     return acquire(connect, timeLeftMs()).then((client) => {
       checkOut(client, boundMs);
       return client;

@@ -13,13 +13,30 @@ interface Scope {
   readonly forks: Map<string, EntityManager>;
   /** Epoch ms by which the caller wants an answer; undefined for none. */
   readonly deadline: number | undefined;
+  /** Run before each store operation of the request (see `checkBeforeStoreUse`). */
+  beforeStoreUse?: () => void;
 }
 
 const storage = new AsyncLocalStorage<Scope>();
 
-/** Runs `fn` with fresh, lazily forked EntityManagers for every ORM. */
+/** Runs `fn` with fresh, lazily forked EntityManagers for every ORM; a scope within a request keeps its store check. */
 export function runInRequestScope<T>(deadline: number | undefined, fn: () => T): T {
-  return storage.run({ forks: new Map(), deadline }, fn);
+  return storage.run({ forks: new Map(), deadline, beforeStoreUse: storage.getStore()?.beforeStoreUse }, fn);
+}
+
+/**
+ * Sets what the current request must pass before each PostgreSQL connection
+ * or MongoDB operation it takes (it throws to refuse). An answer from the
+ * cache passes nothing.
+ */
+export function checkBeforeStoreUse(check: () => void): void {
+  const scope = storage.getStore();
+  if (scope) scope.beforeStoreUse = check;
+}
+
+/** Throws when the current request may not use a store now; nothing outside a request. */
+export function beforeStoreUse(): void {
+  storage.getStore()?.beforeStoreUse?.();
 }
 
 /** Milliseconds left before the current request's deadline, if it has one. */

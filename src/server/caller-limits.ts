@@ -14,11 +14,16 @@ export class CallerLimits {
 
   /** Admits one call or throws RESOURCE_EXHAUSTED; call the returned function when it ends. */
   admit(principal: Principal, peer: string): () => void {
+    const release = this.tryAdmit(principal, peer);
+    if (!release) throw resourceExhausted('TOO_MANY_CONCURRENT_CALLS', `at most ${this.maxPerCaller} calls in flight per caller`, 100);
+    return release;
+  }
+
+  /** Admits one call, or returns undefined when its caller has as many in flight as allowed. */
+  tryAdmit(principal: Principal, peer: string): (() => void) | undefined {
     const key = principal.kind === 'anonymous' ? `peer:${hostOf(peer)}` : `${principal.kind}:${principal.id}`;
     const n = this.inFlight.get(key) ?? 0;
-    if (n >= this.maxPerCaller) {
-      throw resourceExhausted('TOO_MANY_CONCURRENT_CALLS', `at most ${this.maxPerCaller} calls in flight per caller`, 100);
-    }
+    if (n >= this.maxPerCaller) return undefined;
     this.inFlight.set(key, n + 1);
     let released = false;
     return () => {

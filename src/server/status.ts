@@ -57,7 +57,8 @@ function expected(code: status, message: string, reason: string): MappedError {
 }
 
 function asDomainError(err: unknown, deadlinePassed: boolean): DomainError | 'DEADLINE_EXCEEDED' | undefined {
-  if (err instanceof DomainError) return err;
+  const domain = domainCause(err);
+  if (domain) return domain;
   if (deadlinePassed) return 'DEADLINE_EXCEEDED';
   if (err instanceof OptimisticLockError) {
     return new DomainError(
@@ -82,6 +83,14 @@ function asDomainError(err: unknown, deadlinePassed: boolean): DomainError | 'DE
       { retryDelayMs: STORE_RETRY_DELAY_MS },
       { cause: err },
     );
+  }
+  return undefined;
+}
+
+/** The error itself or, under the ORM's wrapping, a cause of it that is a domain error (a refusal before a store was used). */
+function domainCause(err: unknown): DomainError | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof DomainError) return e;
   }
   return undefined;
 }

@@ -2,7 +2,7 @@ import { type handleUnaryCall, type Metadata, type ServerUnaryCall, status } fro
 import type { Authenticate } from '../auth/authenticator.js';
 import type { Authorize } from '../auth/authorizer.js';
 import { ANONYMOUS, type Principal } from '../auth/principal.js';
-import { runInRequestScope } from '../db/request-scope.js';
+import { checkBeforeStoreUse, runInRequestScope } from '../db/request-scope.js';
 import { invalidArgument } from '../errors/domain-error.js';
 import type { Logger } from '../logger.js';
 import type { CallerLimits } from './caller-limits.js';
@@ -75,12 +75,25 @@ export function createUnary(log: Logger, guards: CallGuards = OPEN, observer?: C
       const peer = call.getPeer();
       runInRequestScope(deadline, async () => {
         const principal = await guards.authenticate(call.metadata);
-        const release = guards.limits?.admit(principal, peer);
+        const limits = guards.limits;
+        let release = limits?.tryAdmit(principal, peer);
+        let ended = false;
         // A call whose deadline passed (or whose caller went away) stops counting against the caller
         // then, not when a handler stuck on a store finally returns.
-        if (release) {
-          if (call.cancelled) release();
-          else call.once('cancelled', release);
+        const giveBack = () => {
+          ended = true;
+          release?.();
+        };
+        if (limits) {
+          if (call.cancelled) giveBack();
+          else call.once('cancelled', giveBack);
+          // Over its caller's limit a call may still be answered from the cache (its caller's other calls may be
+          // stuck on a store); it is refused with RESOURCE_EXHAUSTED when it needs a store, unless a slot is free by then.
+          if (!release) {
+            checkBeforeStoreUse(() => {
+              if (!release && !ended) release = limits.admit(principal, peer);
+            });
+          }
         }
         try {
           // Checked once for every field as it was deserialized (see withRequestChecks), before any rule reads it.
@@ -94,7 +107,7 @@ export function createUnary(log: Logger, guards: CallGuards = OPEN, observer?: C
           await checkResponse?.(response);
           return response;
         } finally {
-          release?.();
+          giveBack();
         }
       }).then(
         (response) => {

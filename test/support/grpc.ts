@@ -13,7 +13,7 @@ import { BadRequest, ErrorInfo, PreconditionFailure, ResourceInfo } from '../../
 import { Status } from '../../generated/google/rpc/status.js';
 
 // Matches the last overload of a generated method, the one TypeScript infers from.
-type UnaryMethod<Req, Res> = (
+export type UnaryMethod<Req, Res> = (
   request: Req,
   metadata: Metadata,
   options: Partial<CallOptions>,

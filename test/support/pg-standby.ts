@@ -104,11 +104,8 @@ export class PgStandbyPair {
     const standby = new PgServer(join(root, 'standby'), await freePort());
     const pair = new PgStandbyPair(root, primary, standby);
     try {
-      await asPostgres('initdb', ['-D', primary.dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-      await asPostgres('sh', [
-        '-c',
-        `printf '%s\\n' "wal_level = replica" "max_wal_senders = 5" "hot_standby = on" "fsync = off" "synchronous_commit = off" "full_page_writes = off" "shared_buffers = 16MB" "max_connections = 60" >> ${primary.dir}/postgresql.conf && echo "host replication all 127.0.0.1/32 trust" >> ${primary.dir}/pg_hba.conf`,
-      ]);
+      await initServer(primary, ['wal_level = replica', 'max_wal_senders = 5', 'hot_standby = on']);
+      await asPostgres('sh', ['-c', `echo "host replication all 127.0.0.1/32 trust" >> ${primary.dir}/pg_hba.conf`]);
       await primary.start();
       await primary.query(`create database ${DB}`, 'postgres');
       await asPostgres('pg_basebackup', [
@@ -169,6 +166,44 @@ export class PgStandbyPair {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error('standby did not catch up');
+  }
+}
+
+/** initdb for `server` with settings for a throwaway server (no fsync) plus `settings`. */
+async function initServer(server: PgServer, settings: readonly string[]): Promise<void> {
+  await asPostgres('initdb', ['-D', server.dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const conf = [
+    ...settings,
+    'fsync = off',
+    'synchronous_commit = off',
+    'full_page_writes = off',
+    'shared_buffers = 16MB',
+    'max_connections = 60',
+  ];
+  await asPostgres('sh', ['-c', `printf '%s\\n' ${conf.map((line) => `"${line}"`).join(' ')} >> ${server.dir}/postgresql.conf`]);
+}
+
+/**
+ * One PostgreSQL 15 of its own (database `campus`), run as OS user postgres
+ * on a free loopback port in a temp directory, for a test to stop, restart
+ * and freeze. `remove()` stops it and removes everything; it never throws.
+ */
+export async function startOwnPgServer(): Promise<{ server: PgServer; remove(): Promise<void> }> {
+  const root = await mkdtemp(join(tmpdir(), 'campus-pg-own-'));
+  await chownPostgres(root);
+  const server = new PgServer(join(root, 'data'), await freePort());
+  const remove = async () => {
+    await server.stop();
+    await rm(root, { recursive: true, force: true }).catch(() => undefined);
+  };
+  try {
+    await initServer(server, []);
+    await server.start();
+    await server.query(`create database ${DB}`, 'postgres');
+    return { server, remove };
+  } catch (err) {
+    await remove();
+    throw err;
   }
 }
 

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { Transform } from 'node:stream';
 
 /**
  * A TCP forwarder the test can cut: while cut, open connections are dropped
@@ -8,6 +9,7 @@ import net from 'node:net';
 export class TcpProxy {
   private cut = false;
   private stalled = false;
+  private dropping = false;
   private readonly sockets = new Set<net.Socket>();
   private readonly upstreams = new Set<net.Socket>();
 
@@ -20,6 +22,7 @@ export class TcpProxy {
     let proxy: TcpProxy | undefined;
     const server = net.createServer((client) => {
       if (!proxy || proxy.cut) return void client.destroy();
+      if (proxy.dropping) return void proxy.blackhole(client);
       const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
       proxy.upstreams.add(upstream);
       upstream.on('close', () => proxy?.upstreams.delete(upstream));
@@ -28,12 +31,31 @@ export class TcpProxy {
         [upstream, client],
       ] as const) {
         proxy.sockets.add(a);
-        a.on('error', () => b.destroy());
+        let peerGone = false;
+        // An error is followed by 'close', which tells the peer (or, while dropping, does not).
+        a.on('error', () => a.destroy());
         a.on('close', () => {
           proxy?.sockets.delete(a);
-          b.destroy();
+          // No FIN or reset crosses a dropping network: the peer learns only when it next sends (below).
+          if (proxy?.dropping) b.emit('peer-gone');
+          else b.destroy();
         });
-        a.pipe(b);
+        a.on('peer-gone', () => {
+          peerGone = true;
+        });
+        const gate = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            if (proxy?.dropping) return done();
+            // Sending to a peer that went away while the network dropped everything: a reset.
+            if (peerGone) {
+              a.destroy();
+              return done();
+            }
+            done(null, chunk);
+          },
+        });
+        // A FIN goes only the way 'close' does.
+        a.pipe(gate, { end: false }).pipe(b);
         if (proxy.stalled) a.pause();
       }
     });
@@ -41,6 +63,14 @@ export class TcpProxy {
     const address = server.address();
     proxy = new TcpProxy(server, typeof address === 'object' && address ? address.port : 0);
     return proxy;
+  }
+
+  /** A connection opened while dropping: its bytes (the handshake too) never reach the server. */
+  private blackhole(client: net.Socket): void {
+    this.sockets.add(client);
+    client.on('error', () => client.destroy());
+    client.on('close', () => this.sockets.delete(client));
+    client.on('data', () => undefined);
   }
 
   /** Drops every connection and refuses new ones until `restore`. */
@@ -68,7 +98,18 @@ export class TcpProxy {
     for (const socket of this.upstreams) socket.pause();
   }
 
+  /**
+   * A partition that keeps connections open: every byte either way is
+   * dropped, and a side that closes meanwhile is not told to the other; the
+   * other learns when it next sends once the network heals (a reset). A
+   * connection opened meanwhile is accepted and silent for good.
+   */
+  dropTraffic(): void {
+    this.dropping = true;
+  }
+
   restore(): void {
+    this.dropping = false;
     this.cut = false;
     this.stalled = false;
     for (const socket of this.sockets) socket.resume();
