@@ -349,7 +349,7 @@ describe('the cache on a Redis Cluster', () => {
           await getOn(a.client, ids[0] as string);
           return onNode(newMaster, (redis) => redis.exists(itemKey(ids[0] as string)));
         },
-        { timeout: 3_000 },
+        { timeout: 10_000 },
       )
       .toBe(1);
     latencies.sort((x, y) => x - y);
