@@ -1,11 +1,11 @@
 import { status } from '@grpc/grpc-js';
 import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AnalyticsServiceClient, type Event, EventType } from '../../generated/campus/analytics/v1/analytics.js';
 import { ForumServiceClient } from '../../generated/campus/forum/v1/forum.js';
 import { CampusRows } from '../support/campus-rows.js';
 import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 let server: TestServer;
 let client: AnalyticsServiceClient;
@@ -18,19 +18,17 @@ const DAY = 86_400_000;
 const today = new Date(Math.floor(Date.now() / DAY) * DAY);
 const at = (daysAgo: number, hour = 10) => new Date(today.getTime() - daysAgo * DAY + hour * 3_600_000);
 
-beforeAll(async () => {
-  server = await startTestServer({ ANALYTICS_ROLLUP_INTERVAL_MS: '0', ANALYTICS_EVENT_TTL_DAYS: '30' });
-  client = connect(AnalyticsServiceClient, server.port);
+useTestServer({ env: { ANALYTICS_ROLLUP_INTERVAL_MS: '0', ANALYTICS_EVENT_TTL_DAYS: '30' } }, async (s, scope) => {
+  server = s;
+  scope.onClose(async () => {
+    await mongo?.close();
+    await rows?.close();
+  });
+  client = scope.connect(AnalyticsServiceClient);
   rows = await CampusRows.open(server.config.databaseUrl ?? '');
   mongo = new MongoClient(server.config.mongoUrl ?? '');
   instructor = await rows.user('instructor');
   learners = [await rows.user(), await rows.user(), await rows.user()];
-});
-afterAll(async () => {
-  client?.close();
-  await mongo?.close();
-  await rows?.close();
-  await server?.close();
 });
 
 const event = (e: Partial<Event> & Pick<Event, 'userId' | 'catalogItemId'>): Event => ({

@@ -1,12 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Metadata, status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AssetKind, AssetServiceClient, AssetState } from '../../generated/campus/asset/v1/asset.js';
 import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.js';
 import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/enrollment.js';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
-import { anonymous, call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { anonymous, call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 import { createUser, queryRows } from '../support/users.js';
 import { createAsset, sha256Hex, upload } from './asset-support.js';
 
@@ -31,59 +31,57 @@ const slidesBytes = Buffer.from('%PDF-1.4 lesson one slides\n');
 let coverId = '';
 let slidesId = '';
 
-beforeAll(async () => {
-  server = await startTestServer(
-    { ASSET_SWEEP_INTERVAL_MS: '0', ASSET_URL_TTL_S: '60' },
-    { assetPurge: { purge: async (urls) => void purged.push(...urls) } },
-  );
-  assets = connect(AssetServiceClient, server.port);
-  catalog = connect(CatalogServiceClient, server.port);
-  const users = connect(UserServiceClient, server.port);
-  const signUp = async (role: Role) => {
-    const user = await createUser(users, { role }, PASSWORD);
-    return { id: user.id, metadata: await server.signIn(user.email, PASSWORD) };
-  };
-  const teacher = await signUp(Role.ROLE_INSTRUCTOR);
-  const student = await signUp(Role.ROLE_STUDENT);
-  instructor = teacher.metadata;
-  learner = student.metadata;
-  outsider = (await signUp(Role.ROLE_STUDENT)).metadata;
-  users.close();
-  const item = await call(
-    catalog.createCatalogItem,
-    catalog,
-    {
-      catalogItem: {
-        id: '',
-        title: 'Storage 101',
-        description: 'Objects',
-        price: { currencyCode: 'EUR', amountMinor: 0n },
-        published: false,
-        instructorId: '',
-        etag: '',
+useTestServer(
+  {
+    env: { ASSET_SWEEP_INTERVAL_MS: '0', ASSET_URL_TTL_S: '60' },
+    overrides: { assetPurge: { purge: async (urls) => void purged.push(...urls) } },
+    hookTimeoutMs: 60_000,
+  },
+  async (s, scope) => {
+    server = s;
+    assets = scope.connect(AssetServiceClient);
+    catalog = scope.connect(CatalogServiceClient);
+    const users = scope.connect(UserServiceClient);
+    const signUp = async (role: Role) => {
+      const user = await createUser(users, { role }, PASSWORD);
+      return { id: user.id, metadata: await server.signIn(user.email, PASSWORD) };
+    };
+    const teacher = await signUp(Role.ROLE_INSTRUCTOR);
+    const student = await signUp(Role.ROLE_STUDENT);
+    instructor = teacher.metadata;
+    learner = student.metadata;
+    outsider = (await signUp(Role.ROLE_STUDENT)).metadata;
+    users.close();
+    const item = await call(
+      catalog.createCatalogItem,
+      catalog,
+      {
+        catalogItem: {
+          id: '',
+          title: 'Storage 101',
+          description: 'Objects',
+          price: { currencyCode: 'EUR', amountMinor: 0n },
+          published: false,
+          instructorId: '',
+          etag: '',
+        },
       },
-    },
-    instructor,
-  );
-  itemId = item.id;
-  const lesson = await call(
-    catalog.createLesson,
-    catalog,
-    { catalogItemId: itemId, lesson: { id: '', catalogItemId: '', title: 'Buckets', position: 1, etag: '' } },
-    instructor,
-  );
-  lessonId = lesson.id;
-  await call(catalog.publishCatalogItem, catalog, { id: itemId }, instructor);
-  const enrollments = connect(EnrollmentServiceClient, server.port);
-  await call(enrollments.enroll, enrollments, { userId: student.id, catalogItemId: itemId, requestId: randomUUID() }, learner);
-  enrollments.close();
-}, 60_000);
-
-afterAll(async () => {
-  assets?.close();
-  catalog?.close();
-  await server?.close();
-});
+      instructor,
+    );
+    itemId = item.id;
+    const lesson = await call(
+      catalog.createLesson,
+      catalog,
+      { catalogItemId: itemId, lesson: { id: '', catalogItemId: '', title: 'Buckets', position: 1, etag: '' } },
+      instructor,
+    );
+    lessonId = lesson.id;
+    await call(catalog.publishCatalogItem, catalog, { id: itemId }, instructor);
+    const enrollments = scope.connect(EnrollmentServiceClient);
+    await call(enrollments.enroll, enrollments, { userId: student.id, catalogItemId: itemId, requestId: randomUUID() }, learner);
+    enrollments.close();
+  },
+);
 
 describe('uploading', () => {
   it('when the instructor creates an asset, uploads with the presigned URL and completes it, then it is READY', async () => {

@@ -1,12 +1,12 @@
 import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AssetServiceClient } from '../../generated/campus/asset/v1/asset.js';
 import { runInRequestScope } from '../../src/db/request-scope.js';
 import { rawClient } from '../support/databases.js';
 import { call, connect } from '../support/grpc.js';
 import { type CapturedQuery, explain, installQueryCapture } from '../support/query-capture.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 /**
  * Every list and lookup of assets, EXPLAINed as issued over 100k asset rows
@@ -19,8 +19,12 @@ let server: TestServer;
 let db: pg.Client;
 const ids = { item: '', lesson: '', asset: '', material: '' };
 
-beforeAll(async () => {
-  server = await startTestServer({ ASSET_SWEEP_INTERVAL_MS: '0' });
+useTestServer({ env: { ASSET_SWEEP_INTERVAL_MS: '0' }, hookTimeoutMs: 180_000 }, async (s, scope) => {
+  server = s;
+  scope.onClose(async () => {
+    await db?.end();
+    capture.uninstall();
+  });
   db = await rawClient(server.config.databaseUrl ?? '');
   await db.query(`insert into catalog_items (id, title, description, price_amount, currency, published, create_time, update_time)
     select gen_random_uuid(), 'Course ' || i, 'About', 0, 'EUR', true, now(), now() from generate_series(1, 200) i`);
@@ -37,12 +41,6 @@ beforeAll(async () => {
   ids.item = await one(`select catalog_item_id id from lessons where id = '${ids.lesson}'`);
   ids.material = await one(`select id from assets where lesson_id = '${ids.lesson}' and status = 'ready' limit 1`);
   ids.asset = uuidv7();
-}, 180_000);
-
-afterAll(async () => {
-  await db?.end();
-  await server?.close();
-  capture.uninstall();
 });
 
 describe('asset query plans over 100k rows', () => {

@@ -1,30 +1,23 @@
 import { status } from '@grpc/grpc-js';
 import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuditServiceClient, type ListAuditEntriesRequest } from '../../generated/campus/audit/v1/audit.js';
 import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/enrollment.js';
-import { rawClient } from '../support/databases.js';
 import { insertCatalogItem, insertUser, newRequestId } from '../support/fixtures.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 let server: TestServer;
 let audit: AuditServiceClient;
 let enrollments: EnrollmentServiceClient;
 let db: pg.Client;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  audit = connect(AuditServiceClient, server.port);
-  enrollments = connect(EnrollmentServiceClient, server.port);
-  db = await rawClient(server.config.databaseUrl ?? '');
-});
-afterAll(async () => {
-  audit?.close();
-  enrollments?.close();
-  await db?.end();
-  await server?.close();
+useTestServer({}, async (s, scope) => {
+  server = s;
+  audit = scope.connect(AuditServiceClient);
+  enrollments = scope.connect(EnrollmentServiceClient);
+  db = await scope.database();
 });
 
 const list = (req: Partial<ListAuditEntriesRequest>) =>

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Metadata } from '@grpc/grpc-js';
 import { v7 as uuidv7 } from 'uuid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AssetServiceClient } from '../../generated/campus/asset/v1/asset.js';
 import { AuditServiceClient, ListAuditEntriesRequest } from '../../generated/campus/audit/v1/audit.js';
 import { PaymentServiceClient } from '../../generated/campus/billing/v1/payment.js';
@@ -16,8 +16,8 @@ import { openPostgres } from '../../src/db/postgres.js';
 import { BOOTSTRAP_ACTOR } from '../../src/identity/bootstrap-admin.js';
 import { createAsset, upload } from '../asset/asset-support.js';
 import { createTestDatabase, rawClient } from '../support/databases.js';
-import { anonymous, bearer, call, connect, connectAnonymous } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { anonymous, bearer, call } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 import { createUser, uniqueEmail } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery';
@@ -31,20 +31,16 @@ let payments: PaymentServiceClient;
 let audit: AuditServiceClient;
 let assetClient: AssetServiceClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
+useTestServer({}, async (s, scope) => {
+  server = s;
   admin = await server.asAdmin();
-  users = connect(UserServiceClient, server.port);
-  auth = connectAnonymous(AuthServiceClient, server.port);
-  catalog = connect(CatalogServiceClient, server.port);
-  enrollments = connect(EnrollmentServiceClient, server.port);
-  payments = connect(PaymentServiceClient, server.port);
-  audit = connect(AuditServiceClient, server.port);
-  assetClient = connect(AssetServiceClient, server.port);
-});
-afterAll(async () => {
-  for (const client of [users, auth, catalog, enrollments, payments, audit, assetClient]) client?.close();
-  await server?.close();
+  users = scope.connect(UserServiceClient);
+  auth = scope.connectAnonymous(AuthServiceClient);
+  catalog = scope.connect(CatalogServiceClient);
+  enrollments = scope.connect(EnrollmentServiceClient);
+  payments = scope.connect(PaymentServiceClient);
+  audit = scope.connect(AuditServiceClient);
+  assetClient = scope.connect(AssetServiceClient);
 });
 
 /** Entries as a caller lists them: `[actor, action]` of one entity, oldest first. */

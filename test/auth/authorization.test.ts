@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Metadata, status } from '@grpc/grpc-js';
 import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PaymentServiceClient } from '../../generated/campus/billing/v1/payment.js';
 import { CatalogServiceClient, ListCatalogItemsRequest } from '../../generated/campus/catalog/v1/catalog.js';
 import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/enrollment.js';
@@ -13,9 +13,9 @@ import type { AccessLookups } from '../../src/auth/access-lookups.js';
 import { createAuthorizer } from '../../src/auth/authorizer.js';
 import { DomainError } from '../../src/errors/domain-error.js';
 import { rawClient } from '../support/databases.js';
-import { anonymous, call, connect, connectAnonymous, failure } from '../support/grpc.js';
+import { anonymous, call, connectAnonymous, failure } from '../support/grpc.js';
 import { installQueryCapture } from '../support/query-capture.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 import { createUser } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery';
@@ -37,14 +37,18 @@ let bob: Person;
 let teacher: Person;
 let otherTeacher: Person;
 
-beforeAll(async () => {
-  server = await startTestServer();
+useTestServer({ hookTimeoutMs: 60_000 }, async (s, scope) => {
+  server = s;
+  scope.onClose(async () => {
+    await db?.end();
+    capture.uninstall();
+  });
   db = await rawClient(server.config.databaseUrl ?? '');
-  users = connect(UserServiceClient, server.port);
-  catalog = connect(CatalogServiceClient, server.port);
-  enrollments = connect(EnrollmentServiceClient, server.port);
-  payments = connect(PaymentServiceClient, server.port);
-  forum = connect(ForumServiceClient, server.port);
+  users = scope.connect(UserServiceClient);
+  catalog = scope.connect(CatalogServiceClient);
+  enrollments = scope.connect(EnrollmentServiceClient);
+  payments = scope.connect(PaymentServiceClient);
+  forum = scope.connect(ForumServiceClient);
   const person = async (role: Role): Promise<Person> => {
     const user = await createUser(users, { role }, PASSWORD);
     return { id: user.id, as: await server.signIn(user.email, PASSWORD) };
@@ -55,12 +59,6 @@ beforeAll(async () => {
     person(Role.ROLE_INSTRUCTOR),
     person(Role.ROLE_INSTRUCTOR),
   ]);
-}, 60_000);
-afterAll(async () => {
-  for (const client of [users, catalog, enrollments, payments, forum]) client?.close();
-  await db?.end();
-  await server?.close();
-  capture.uninstall();
 });
 
 /** A published item with one lesson, taught by `teacher`, written straight to PostgreSQL. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Metadata, status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AnalyticsServiceClient, GetCourseEngagementRequest } from '../../generated/campus/analytics/v1/analytics.js';
 import {
   BatchGetCatalogItemsRequest,
@@ -35,8 +35,8 @@ import {
   UpdatePostRequest,
 } from '../../generated/campus/forum/v1/forum.js';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 import { createUser } from '../support/users.js';
 
 // Everything hanging off a catalog item answers, to a caller who may not see
@@ -55,13 +55,13 @@ let student: { id: string; as: Metadata };
 let teacher: { id: string; as: Metadata };
 let hidden: { itemId: string; etag: string; lessonId: string; enrollmentId: string; threadId: string; postId: string };
 
-beforeAll(async () => {
-  server = await startTestServer();
-  catalog = connect(CatalogServiceClient, server.port);
-  enrollments = connect(EnrollmentServiceClient, server.port);
-  forum = connect(ForumServiceClient, server.port);
-  analytics = connect(AnalyticsServiceClient, server.port);
-  users = connect(UserServiceClient, server.port);
+useTestServer({ hookTimeoutMs: 60_000 }, async (s, scope) => {
+  server = s;
+  catalog = scope.connect(CatalogServiceClient);
+  enrollments = scope.connect(EnrollmentServiceClient);
+  forum = scope.connect(ForumServiceClient);
+  analytics = scope.connect(AnalyticsServiceClient);
+  users = scope.connect(UserServiceClient);
   admin = await server.asAdmin();
   const person = async (role: Role) => {
     const user = await createUser(users, { role }, PASSWORD);
@@ -112,10 +112,6 @@ beforeAll(async () => {
     threadId: thread.id,
     postId: thread.openingPostId,
   };
-}, 60_000);
-afterAll(async () => {
-  for (const client of [catalog, enrollments, forum, analytics, users]) client?.close();
-  await server?.close();
 });
 
 type Row = readonly [rpc: string, send: (as: Metadata) => Promise<unknown>, asked: () => { type: string; name: string }];

@@ -1,11 +1,10 @@
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/enrollment.js';
 import type { ChargeRequest } from '../../src/billing/payment-provider.js';
-import { rawClient } from '../support/databases.js';
 import { insertCatalogItem, insertUser, newRequestId, ScriptedProvider } from '../support/fixtures.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 /**
  * Money is safe whatever fails when: the attempt is recorded before the
@@ -35,20 +34,15 @@ let db: pg.Client;
 let enrollments: EnrollmentServiceClient;
 const provider = new WatchedProvider();
 
-beforeAll(async () => {
-  server = await startTestServer({ PAYMENT_RECONCILE_INTERVAL_MS: '0' }, { paymentProvider: provider });
-  db = await rawClient(server.config.databaseUrl ?? '');
+useTestServer({ env: { PAYMENT_RECONCILE_INTERVAL_MS: '0' }, overrides: { paymentProvider: provider } }, async (s, scope) => {
+  server = s;
+  db = await scope.database();
   provider.db = db;
-  enrollments = connect(EnrollmentServiceClient, server.port);
+  enrollments = scope.connect(EnrollmentServiceClient);
   await db.query(`create function refuse_commit() returns trigger language plpgsql as $$
                   begin raise exception 'commit refused by the test'; end $$`);
   await db.query(`create constraint trigger payments_refuse_commit after insert on payments
                   deferrable initially deferred for each row when (new.amount = ${DOOMED}) execute function refuse_commit()`);
-});
-afterAll(async () => {
-  enrollments?.close();
-  await db?.end();
-  await server?.close();
 });
 
 async function enroll(priceAmount: bigint) {

@@ -1,30 +1,21 @@
 import { status } from '@grpc/grpc-js';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PaymentServiceClient, PaymentStatus } from '../../generated/campus/billing/v1/payment.js';
 import { EnrollmentServiceClient, EnrollmentStatus } from '../../generated/campus/enrollment/v1/enrollment.js';
-import { rawClient } from '../support/databases.js';
 import { insertCatalogItem, insertUser, newRequestId, ScriptedProvider, writeCounts } from '../support/fixtures.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { useTestServer } from '../support/test-server.js';
 
-let server: TestServer;
 let payments: PaymentServiceClient;
 let enrollments: EnrollmentServiceClient;
 let db: pg.Client;
 const provider = new ScriptedProvider();
 
-beforeAll(async () => {
-  server = await startTestServer({}, { paymentProvider: provider });
-  payments = connect(PaymentServiceClient, server.port);
-  enrollments = connect(EnrollmentServiceClient, server.port);
-  db = await rawClient(server.config.databaseUrl ?? '');
-});
-afterAll(async () => {
-  payments?.close();
-  enrollments?.close();
-  await db?.end();
-  await server?.close();
+useTestServer({ overrides: { paymentProvider: provider } }, async (_server, scope) => {
+  payments = scope.connect(PaymentServiceClient);
+  enrollments = scope.connect(EnrollmentServiceClient);
+  db = await scope.database();
 });
 
 /** A paid enrollment and its payment's id. */

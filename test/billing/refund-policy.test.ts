@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Metadata, status } from '@grpc/grpc-js';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PaymentServiceClient, PaymentStatus } from '../../generated/campus/billing/v1/payment.js';
 import { EnrollmentServiceClient, EnrollmentStatus } from '../../generated/campus/enrollment/v1/enrollment.js';
 import { UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { rawClient } from '../support/databases.js';
 import { insertCatalogItem, newRequestId } from '../support/fixtures.js';
-import { bearer, call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { bearer, call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 import { createUser } from '../support/users.js';
 
 /**
@@ -24,28 +24,31 @@ let payments: PaymentServiceClient;
 let enrollments: EnrollmentServiceClient;
 let users: UserServiceClient;
 
-beforeAll(async () => {
-  server = await startTestServer({
-    REFUND_WINDOW_DAYS: '14',
-    REFUND_MAX_COMPLETION_PERCENT: '50',
-    SERVICE_TOKENS: JSON.stringify([
-      {
-        name: 'billing-worker',
-        sha256: createHash('sha256').update(BILLING_TOKEN).digest('hex'),
-        methods: ['campus.billing.v1.PaymentService/*', 'campus.enrollment.v1.EnrollmentService/*'],
-      },
-    ]),
-  });
-  db = await rawClient(server.config.databaseUrl ?? '');
-  payments = connect(PaymentServiceClient, server.port);
-  enrollments = connect(EnrollmentServiceClient, server.port);
-  users = connect(UserServiceClient, server.port);
-});
-afterAll(async () => {
-  for (const c of [payments, enrollments, users]) c?.close();
-  await db?.end();
-  await server?.close();
-});
+useTestServer(
+  {
+    env: {
+      REFUND_WINDOW_DAYS: '14',
+      REFUND_MAX_COMPLETION_PERCENT: '50',
+      SERVICE_TOKENS: JSON.stringify([
+        {
+          name: 'billing-worker',
+          sha256: createHash('sha256').update(BILLING_TOKEN).digest('hex'),
+          methods: ['campus.billing.v1.PaymentService/*', 'campus.enrollment.v1.EnrollmentService/*'],
+        },
+      ]),
+    },
+  },
+  async (s, scope) => {
+    server = s;
+    scope.onClose(async () => {
+      await db?.end();
+    });
+    db = await rawClient(server.config.databaseUrl ?? '');
+    payments = scope.connect(PaymentServiceClient);
+    enrollments = scope.connect(EnrollmentServiceClient);
+    users = scope.connect(UserServiceClient);
+  },
+);
 
 /** A signed-in student enrolled (paid) in an item of four lessons, `completed` of them done, enrolled `daysAgo` days ago. */
 async function paidLearner(opts: { completed?: number; daysAgo?: number } = {}) {

@@ -1,10 +1,10 @@
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CatalogItem } from '../../generated/campus/catalog/v1/catalog.js';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { CACHED_LESSONS } from '../../src/catalog/lessons.cache.js';
-import { anonymous, call, connect, failure } from '../support/grpc.js';
-import { type CatalogFixture, startCatalogFixture } from './catalog-fixture.js';
+import { anonymous, call, failure } from '../support/grpc.js';
+import { type CatalogFixture, useCatalogFixture } from './catalog-fixture.js';
 
 // Every cached catalog read, then a write through the API, then the read again:
 // it must show the write. Each read before the write fills the cache (a miss
@@ -12,13 +12,9 @@ import { type CatalogFixture, startCatalogFixture } from './catalog-fixture.js';
 let f: CatalogFixture;
 let users: UserServiceClient;
 
-beforeAll(async () => {
-  f = await startCatalogFixture();
-  users = connect(UserServiceClient, f.server.port);
-});
-afterAll(async () => {
-  users?.close();
-  await f?.close();
+useCatalogFixture({}, (s, scope) => {
+  f = s;
+  users = scope.connect(UserServiceClient);
 });
 
 const get = (id: string, metadata = undefined as Parameters<typeof call>[3]) => call(f.client.getCatalogItem, f.client, { id }, metadata);

@@ -1,8 +1,14 @@
 import { type CatalogItem, CatalogServiceClient, type Lesson } from '../../generated/campus/catalog/v1/catalog.js';
 import { type Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { rawClient } from '../support/databases.js';
-import { call, connect } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { type ClientCtor, call, connect } from '../support/grpc.js';
+import {
+  startTestServer,
+  type TestServer,
+  type TestServerScope,
+  type UseTestServerOptions,
+  useTestServer,
+} from '../support/test-server.js';
 
 /** A real server with a catalog client and the few calls the catalog tests repeat. */
 export interface CatalogFixture {
@@ -15,18 +21,52 @@ export interface CatalogFixture {
   createUser(role: Role): Promise<string>;
   /** Rows of a raw SQL query against the server's database. */
   sql<R>(text: string, params?: unknown[]): Promise<R[]>;
+}
+
+/** A fixture started on its own (startCatalogFixture), closed by its owner. */
+export interface OwnCatalogFixture extends CatalogFixture {
   close(): Promise<void>;
 }
 
 let seq = 0;
 
-/** `env` as for startTestServer. */
-export async function startCatalogFixture(env: Record<string, string> = {}): Promise<CatalogFixture> {
+/**
+ * The catalog fixture of a test file: started before its tests (see
+ * useTestServer), closed after them with whatever `setup` opened.
+ */
+export function useCatalogFixture(
+  options: UseTestServerOptions = {},
+  setup: (fixture: CatalogFixture, scope: TestServerScope) => unknown = () => undefined,
+): void {
+  useTestServer(options, async (server, scope) => {
+    const fixture = await catalogFixtureOf(server, scope.connect);
+    scope.onClose(() => fixture.closeClients());
+    await setup(fixture, scope);
+  });
+}
+
+/** A fixture of its own server, closed by `close()`; `env` as for startTestServer. */
+export async function startCatalogFixture(env: Record<string, string> = {}): Promise<OwnCatalogFixture> {
   const server = await startTestServer(env);
-  const client = connect(CatalogServiceClient, server.port);
-  const users = connect(UserServiceClient, server.port);
+  const connectTo = <C>(Ctor: ClientCtor<C>) => connect(Ctor, server.port);
+  const fixture = await catalogFixtureOf(server, connectTo);
+  return {
+    ...fixture,
+    close: async () => {
+      await fixture.closeClients();
+      await server.close();
+    },
+  };
+}
+
+async function catalogFixtureOf(
+  server: TestServer,
+  connectTo: <C extends { close(): void }>(Ctor: ClientCtor<C>) => C,
+): Promise<CatalogFixture & { closeClients(): Promise<void> }> {
+  const client = connectTo(CatalogServiceClient);
+  const users = connectTo(UserServiceClient);
   const db = await rawClient(server.config.databaseUrl ?? '');
-  const fixture: CatalogFixture = {
+  const fixture: CatalogFixture & { closeClients(): Promise<void> } = {
     server,
     client,
     createItem: (item = {}) =>
@@ -60,11 +100,10 @@ export async function startCatalogFixture(env: Record<string, string> = {}): Pro
       return user.id;
     },
     sql: async <R>(text: string, params: unknown[] = []) => (await db.query(text, params)).rows as R[],
-    close: async () => {
+    closeClients: async () => {
       client.close();
       users.close();
       await db.end();
-      await server.close();
     },
   };
   return fixture;

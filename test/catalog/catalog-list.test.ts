@@ -1,17 +1,14 @@
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CatalogItem, ListCatalogItemsRequest, SearchCatalogItemsRequest } from '../../generated/campus/catalog/v1/catalog.js';
 import { Role } from '../../generated/campus/identity/v1/user.js';
 import { call, failure } from '../support/grpc.js';
-import { type CatalogFixture, startCatalogFixture } from './catalog-fixture.js';
+import { type CatalogFixture, useCatalogFixture } from './catalog-fixture.js';
 
 let f: CatalogFixture;
 
-beforeAll(async () => {
-  f = await startCatalogFixture();
-});
-afterAll(async () => {
-  await f?.close();
+useCatalogFixture({}, (s) => {
+  f = s;
 });
 
 const list = (req: Partial<ListCatalogItemsRequest>) =>

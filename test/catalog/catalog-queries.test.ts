@@ -1,5 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Role } from '../../generated/campus/identity/v1/user.js';
 import type { Principal } from '../../src/auth/principal.js';
 import { Cache } from '../../src/cache/cache.js';
@@ -10,7 +10,7 @@ import { LessonsCache } from '../../src/catalog/lessons.cache.js';
 import { postgresOptions } from '../../src/db/postgres.js';
 import { PageTokens } from '../../src/pagination/page-token.js';
 import { rawClient } from '../support/databases.js';
-import { type CatalogFixture, startCatalogFixture } from './catalog-fixture.js';
+import { type CatalogFixture, useCatalogFixture } from './catalog-fixture.js';
 
 // The SQL the read paths send, seen through the ORM's query log on the real
 // database: what a point read or a page costs is part of the contract.
@@ -18,8 +18,8 @@ let f: CatalogFixture;
 let orm: MikroORM;
 const queries: string[] = [];
 
-beforeAll(async () => {
-  f = await startCatalogFixture();
+useCatalogFixture({}, async (fixture, scope) => {
+  f = fixture;
   const url = f.server.config.databaseUrl ?? '';
   orm = await MikroORM.init({
     ...postgresOptions({ url, statementTimeoutMs: 10_000, log: (m) => queries.push(m) }, () => orm.em),
@@ -27,11 +27,8 @@ beforeAll(async () => {
   });
   // The first use checks that the database exists; that query is not a read path's.
   await orm.connect();
+  scope.onClose(() => orm.close());
   await orm.em.fork().getConnection().execute('select 1');
-});
-afterAll(async () => {
-  await orm?.close();
-  await f?.close();
 });
 
 /** A caller that sees unpublished items too. */

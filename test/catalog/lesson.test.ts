@@ -1,16 +1,13 @@
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Lesson } from '../../generated/campus/catalog/v1/catalog.js';
 import { call, failure } from '../support/grpc.js';
-import { type CatalogFixture, startCatalogFixture } from './catalog-fixture.js';
+import { type CatalogFixture, useCatalogFixture } from './catalog-fixture.js';
 
 let f: CatalogFixture;
 
-beforeAll(async () => {
-  f = await startCatalogFixture();
-});
-afterAll(async () => {
-  await f?.close();
+useCatalogFixture({}, (s) => {
+  f = s;
 });
 
 const MISSING = '01900000-0000-7000-8000-000000000000';

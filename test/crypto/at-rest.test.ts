@@ -1,14 +1,13 @@
 import { status } from '@grpc/grpc-js';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/enrollment.js';
 import { AuthServiceClient } from '../../generated/campus/identity/v1/auth.js';
 import { UserServiceClient } from '../../generated/campus/identity/v1/user.js';
-import { rawClient } from '../support/databases.js';
 import { fieldCryptoFor, TEST_KEYS } from '../support/field-keys.js';
 import { insertCatalogItem, newRequestId } from '../support/fixtures.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 import { createUser, uniqueEmail } from '../support/users.js';
 
 let server: TestServer;
@@ -18,20 +17,12 @@ let enrollments: EnrollmentServiceClient;
 let db: pg.Client;
 const { keyRing, blindIndex } = fieldCryptoFor();
 
-beforeAll(async () => {
-  server = await startTestServer();
-  users = connect(UserServiceClient, server.port);
-  auth = connect(AuthServiceClient, server.port);
-  enrollments = connect(EnrollmentServiceClient, server.port);
-  db = await rawClient(server.config.databaseUrl ?? '');
-});
-
-afterAll(async () => {
-  users?.close();
-  auth?.close();
-  enrollments?.close();
-  await db?.end();
-  await server?.close();
+useTestServer({}, async (s, scope) => {
+  server = s;
+  users = scope.connect(UserServiceClient);
+  auth = scope.connect(AuthServiceClient);
+  enrollments = scope.connect(EnrollmentServiceClient);
+  db = await scope.database();
 });
 
 const userRow = async (id: string) =>

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuditServiceClient, ListAuditEntriesRequest } from '../../generated/campus/audit/v1/audit.js';
 import { ListPaymentsRequest, PaymentServiceClient } from '../../generated/campus/billing/v1/payment.js';
 import {
@@ -15,7 +15,7 @@ import { rawClient } from '../support/databases.js';
 import { call, connect } from '../support/grpc.js';
 import { type CapturedQuery, explain, installQueryCapture } from '../support/query-capture.js';
 import { seed } from '../support/seed.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 /**
  * Every list and lookup the service runs, EXPLAINed as issued, over 100k+ rows:
@@ -28,8 +28,12 @@ let server: TestServer;
 let db: pg.Client;
 const ids = { user: '', instructor: '', item: '', lesson: '', enrollment: '', payment: '', freshItem: '', freshLesson: '' };
 
-beforeAll(async () => {
-  server = await startTestServer();
+useTestServer({ hookTimeoutMs: 180_000 }, async (s, scope) => {
+  server = s;
+  scope.onClose(async () => {
+    await db?.end();
+    capture.uninstall();
+  });
   db = await rawClient(server.config.databaseUrl ?? '');
   await seed(db);
   const one = async (sql: string) => ((await db.query<{ id: string }>(sql)).rows[0]?.id ?? '') as string;
@@ -41,11 +45,6 @@ beforeAll(async () => {
   ids.instructor = await one(`select id from users where role = 'instructor' limit 1`);
   ids.freshItem = await one(`select id from catalog_items c where published and not exists
     (select 1 from enrollments e where e.catalog_item_id = c.id and e.user_id = '${ids.user}') limit 1`);
-}, 180_000);
-afterAll(async () => {
-  await db?.end();
-  await server?.close();
-  capture.uninstall();
 });
 
 describe('query plans over 100k+ rows', () => {

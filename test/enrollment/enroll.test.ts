@@ -1,27 +1,21 @@
 import { status } from '@grpc/grpc-js';
 import type pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { EnrollmentServiceClient, EnrollmentStatus } from '../../generated/campus/enrollment/v1/enrollment.js';
-import { rawClient } from '../support/databases.js';
 import { fieldCryptoFor } from '../support/field-keys.js';
 import { insertCatalogItem, insertUser, newRequestId, ScriptedProvider, writeCounts } from '../support/fixtures.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 let server: TestServer;
 let client: EnrollmentServiceClient;
 let db: pg.Client;
 const provider = new ScriptedProvider();
 
-beforeAll(async () => {
-  server = await startTestServer({}, { paymentProvider: provider });
-  client = connect(EnrollmentServiceClient, server.port);
-  db = await rawClient(server.config.databaseUrl ?? '');
-});
-afterAll(async () => {
-  client?.close();
-  await db?.end();
-  await server?.close();
+useTestServer({ overrides: { paymentProvider: provider } }, async (s, scope) => {
+  server = s;
+  client = scope.connect(EnrollmentServiceClient);
+  db = await scope.database();
 });
 beforeEach(() => {
   provider.nextCharge = 'ok';

@@ -1,12 +1,12 @@
 import { MongoClient } from 'mongodb';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AnalyticsServiceClient } from '../../generated/campus/analytics/v1/analytics.js';
 import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/enrollment.js';
 import { rawClient } from '../support/databases.js';
 import { insertCatalogItem, insertUser, newRequestId } from '../support/fixtures.js';
-import { call, connect } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 // Enrollments and lesson completions reach analytics after their commit,
 // through the outbox their transaction wrote (relayed within a second).
@@ -16,19 +16,16 @@ let analytics: AnalyticsServiceClient;
 let db: pg.Client;
 let mongo: MongoClient;
 
-beforeAll(async () => {
-  server = await startTestServer({ ANALYTICS_ROLLUP_INTERVAL_MS: '0' });
-  enrollments = connect(EnrollmentServiceClient, server.port);
-  analytics = connect(AnalyticsServiceClient, server.port);
+useTestServer({ env: { ANALYTICS_ROLLUP_INTERVAL_MS: '0' } }, async (s, scope) => {
+  server = s;
+  scope.onClose(async () => {
+    await mongo?.close();
+    await db?.end();
+  });
+  enrollments = scope.connect(EnrollmentServiceClient);
+  analytics = scope.connect(AnalyticsServiceClient);
   db = await rawClient(server.config.databaseUrl ?? '');
   mongo = new MongoClient(server.config.mongoUrl ?? '');
-});
-afterAll(async () => {
-  enrollments?.close();
-  analytics?.close();
-  await mongo?.close();
-  await db?.end();
-  await server?.close();
 });
 
 const DAY = 86_400_000;

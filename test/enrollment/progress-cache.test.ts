@@ -1,36 +1,26 @@
 import { status } from '@grpc/grpc-js';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PaymentServiceClient } from '../../generated/campus/billing/v1/payment.js';
 import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.js';
 import { EnrollmentServiceClient, EnrollmentStatus } from '../../generated/campus/enrollment/v1/enrollment.js';
-import { rawClient } from '../support/databases.js';
 import { insertCatalogItem, insertUser, newRequestId } from '../support/fixtures.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { useTestServer } from '../support/test-server.js';
 
 // GetProgress reads through the cache. Each test reads first (a miss fills the
 // cache before it answers), writes through the API, and reads again: the read
 // must show the write, or the invalidation is missing.
-let server: TestServer;
 let enrollments: EnrollmentServiceClient;
 let catalog: CatalogServiceClient;
 let payments: PaymentServiceClient;
 let db: pg.Client;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  enrollments = connect(EnrollmentServiceClient, server.port);
-  catalog = connect(CatalogServiceClient, server.port);
-  payments = connect(PaymentServiceClient, server.port);
-  db = await rawClient(server.config.databaseUrl ?? '');
-});
-afterAll(async () => {
-  enrollments?.close();
-  catalog?.close();
-  payments?.close();
-  await db?.end();
-  await server?.close();
+useTestServer({}, async (_server, scope) => {
+  enrollments = scope.connect(EnrollmentServiceClient);
+  catalog = scope.connect(CatalogServiceClient);
+  payments = scope.connect(PaymentServiceClient);
+  db = await scope.database();
 });
 
 const progress = (userId: string, catalogItemId: string) => call(enrollments.getProgress, enrollments, { userId, catalogItemId });

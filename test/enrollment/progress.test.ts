@@ -1,25 +1,19 @@
 import { status } from '@grpc/grpc-js';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EnrollmentServiceClient, EnrollmentStatus } from '../../generated/campus/enrollment/v1/enrollment.js';
-import { rawClient } from '../support/databases.js';
 import { insertCatalogItem, insertLesson, insertUser, newRequestId } from '../support/fixtures.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 let server: TestServer;
 let client: EnrollmentServiceClient;
 let db: pg.Client;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  client = connect(EnrollmentServiceClient, server.port);
-  db = await rawClient(server.config.databaseUrl ?? '');
-});
-afterAll(async () => {
-  client?.close();
-  await db?.end();
-  await server?.close();
+useTestServer({}, async (s, scope) => {
+  server = s;
+  client = scope.connect(EnrollmentServiceClient);
+  db = await scope.database();
 });
 
 /** A user enrolled in a fresh item with `lessons` lessons. */

@@ -6,7 +6,7 @@ import { StatementTimeoutError } from '../../src/db/statement-timeout.js';
 import { transactional } from '../../src/db/transaction.js';
 import { createLogger } from '../../src/logger.js';
 import { openStores } from '../../src/stores.js';
-import { type CatalogFixture, startCatalogFixture } from '../catalog/catalog-fixture.js';
+import { type OwnCatalogFixture, startCatalogFixture } from '../catalog/catalog-fixture.js';
 import { createTestDatabase, rawClient } from '../support/databases.js';
 import { TEST_FIELD_KEYS_ENV } from '../support/field-keys.js';
 import { call } from '../support/grpc.js';
@@ -18,7 +18,7 @@ const STATEMENT_TIMEOUT_MS = 2_000;
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let routed: Awaited<ReturnType<typeof throughPgBouncer>>;
-let f: CatalogFixture;
+let f: OwnCatalogFixture;
 
 beforeAll(async () => {
   db = await createTestDatabase();

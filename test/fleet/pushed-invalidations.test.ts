@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.js';
-import { type CatalogFixture, startCatalogFixture } from '../catalog/catalog-fixture.js';
+import { type OwnCatalogFixture, startCatalogFixture } from '../catalog/catalog-fixture.js';
 import { call, connect } from '../support/grpc.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -9,7 +9,7 @@ import { startTestServer, type TestServer } from '../support/test-server.js';
 // keeping what it read in process for up to a minute while the invalidations
 // pushed over Redis reach it; the bound on another replica's write is 1 s.
 const NEAR_TTL_MS = 1_000;
-let a: CatalogFixture;
+let a: OwnCatalogFixture;
 let b: TestServer;
 let bItems: CatalogServiceClient;
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.js';
 import { Cache } from '../../src/cache/cache.js';
 import { RedisStore } from '../../src/cache/redis-store.js';
-import { type CatalogFixture, startCatalogFixture } from '../catalog/catalog-fixture.js';
+import { type OwnCatalogFixture, startCatalogFixture } from '../catalog/catalog-fixture.js';
 import { call, connect, failure } from '../support/grpc.js';
 import { RedisCluster } from '../support/redis-cluster.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -15,7 +15,7 @@ import { startTestServer, type TestServer } from '../support/test-server.js';
 // with a replica per master; the last test kills a master.
 const NEAR_TTL_MS = 300;
 let cluster: RedisCluster;
-let a: CatalogFixture;
+let a: OwnCatalogFixture;
 let b: TestServer;
 let bCatalog: CatalogServiceClient;
 const stores: RedisStore[] = [];

@@ -1,10 +1,10 @@
 import { status } from '@grpc/grpc-js';
 import { MongoClient, ObjectId } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ForumServiceClient, type Post } from '../../generated/campus/forum/v1/forum.js';
 import { CampusRows } from '../support/campus-rows.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 let server: TestServer;
 let client: ForumServiceClient;
@@ -18,9 +18,13 @@ let stranger: string;
 let admin: string;
 let item: string;
 
-beforeAll(async () => {
-  server = await startTestServer({ ANALYTICS_ROLLUP_INTERVAL_MS: '0' });
-  client = connect(ForumServiceClient, server.port);
+useTestServer({ env: { ANALYTICS_ROLLUP_INTERVAL_MS: '0' } }, async (s, scope) => {
+  server = s;
+  scope.onClose(async () => {
+    await mongo?.close();
+    await rows?.close();
+  });
+  client = scope.connect(ForumServiceClient);
   rows = await CampusRows.open(server.config.databaseUrl ?? '');
   mongo = new MongoClient(server.config.mongoUrl ?? '');
   instructor = await rows.user('instructor');
@@ -33,12 +37,6 @@ beforeAll(async () => {
   await rows.enrollment(student, item, 'active');
   await rows.enrollment(graduate, item, 'completed');
   await rows.enrollment(dropout, item, 'cancelled');
-});
-afterAll(async () => {
-  client?.close();
-  await mongo?.close();
-  await rows?.close();
-  await server?.close();
 });
 
 const createThread = (authorId: string, title = 'Composite keys?', catalogItemId = item) =>

@@ -1,15 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Metadata, status } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuthServiceClient, PrincipalKind } from '../../generated/campus/identity/v1/auth.js';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { RetryInfo } from '../../generated/google/rpc/error_details.js';
 import { Status } from '../../generated/google/rpc/status.js';
 import { rawClient } from '../support/databases.js';
 import { fieldCryptoFor, TEST_KEYS } from '../support/field-keys.js';
-import { bearer, call, connectAnonymous, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer, testPasswordHasher } from '../support/test-server.js';
+import { bearer, call, failure } from '../support/grpc.js';
+import { type TestServer, testPasswordHasher, useTestServer } from '../support/test-server.js';
 
 let server: TestServer;
 let auth: AuthServiceClient;
@@ -19,16 +19,16 @@ const verified: string[] = [];
 const serviceToken = randomBytes(32).toString('base64url');
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-beforeAll(async () => {
-  server = await startTestServer(
-    {
+useTestServer(
+  {
+    env: {
       SERVICE_TOKENS: JSON.stringify([
         { name: 'billing-worker', sha256: sha256(serviceToken), methods: ['campus.identity.v1.AuthService/*'] },
       ]),
       LOGIN_MAX_FAILURES_PER_EMAIL: '3',
       LOGIN_MAX_FAILURES_PER_PEER: '1000',
     },
-    {
+    overrides: {
       // The real hasher, watched: which hash each login verified against.
       passwordHasher: {
         hash: testPasswordHasher.hash,
@@ -38,17 +38,17 @@ beforeAll(async () => {
         },
       },
     },
-  );
-  auth = connectAnonymous(AuthServiceClient, server.port);
-  users = connectAnonymous(UserServiceClient, server.port);
-  redis = new Redis(server.config.redisUrl ?? '', { keyPrefix: server.config.redisKeyPrefix });
-});
-afterAll(async () => {
-  auth?.close();
-  users?.close();
-  redis?.disconnect();
-  await server?.close();
-});
+  },
+  (s, scope) => {
+    server = s;
+    scope.onClose(() => {
+      redis?.disconnect();
+    });
+    auth = scope.connectAnonymous(AuthServiceClient);
+    users = scope.connectAnonymous(UserServiceClient);
+    redis = new Redis(server.config.redisUrl ?? '', { keyPrefix: server.config.redisKeyPrefix });
+  },
+);
 
 let seq = 0;
 const uniqueEmail = () => `auth${Date.now()}${seq++}@example.test`;

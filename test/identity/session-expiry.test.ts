@@ -1,10 +1,10 @@
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuthServiceClient } from '../../generated/campus/identity/v1/auth.js';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { rawClient } from '../support/databases.js';
-import { bearer, call, connectAnonymous, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { bearer, call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 // Short lives so that expiry happens within a test: 1.5 s idle, 3 s at most.
 const IDLE_MS = 1_500;
@@ -13,15 +13,10 @@ let server: TestServer;
 let auth: AuthServiceClient;
 let users: UserServiceClient;
 
-beforeAll(async () => {
-  server = await startTestServer({ SESSION_IDLE_TTL_MS: String(IDLE_MS), SESSION_MAX_TTL_MS: String(MAX_MS) });
-  auth = connectAnonymous(AuthServiceClient, server.port);
-  users = connectAnonymous(UserServiceClient, server.port);
-});
-afterAll(async () => {
-  auth?.close();
-  users?.close();
-  await server?.close();
+useTestServer({ env: { SESSION_IDLE_TTL_MS: String(IDLE_MS), SESSION_MAX_TTL_MS: String(MAX_MS) } }, (s, scope) => {
+  server = s;
+  auth = scope.connectAnonymous(AuthServiceClient);
+  users = scope.connectAnonymous(UserServiceClient);
 });
 
 let seq = 0;

@@ -1,20 +1,14 @@
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UserServiceClient } from '../../generated/campus/identity/v1/user.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { useTestServer } from '../support/test-server.js';
 import { createUser } from '../support/users.js';
 
-let server: TestServer;
 let client: UserServiceClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  client = connect(UserServiceClient, server.port);
-});
-afterAll(async () => {
-  client?.close();
-  await server?.close();
+useTestServer({}, (_server, scope) => {
+  client = scope.connect(UserServiceClient);
 });
 
 const batchGet = (ids: string[]) => call(client.batchGetUsers, client, { ids });

@@ -1,10 +1,10 @@
 import { status } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { sealedUser } from '../support/field-keys.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 import { createUser, queryRows } from '../support/users.js';
 
 // GetUser reads through the cache: a read fills it, a write through the API
@@ -12,13 +12,9 @@ import { createUser, queryRows } from '../support/users.js';
 let server: TestServer;
 let client: UserServiceClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  client = connect(UserServiceClient, server.port);
-});
-afterAll(async () => {
-  client?.close();
-  await server?.close();
+useTestServer({}, (s, scope) => {
+  server = s;
+  client = scope.connect(UserServiceClient);
 });
 
 const get = (id: string) => call(client.getUser, client, { id });

@@ -1,21 +1,17 @@
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { fieldCryptoFor } from '../support/field-keys.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 import { createUser, queryRows } from '../support/users.js';
 
 let server: TestServer;
 let client: UserServiceClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  client = connect(UserServiceClient, server.port);
-});
-afterAll(async () => {
-  client?.close();
-  await server?.close();
+useTestServer({}, (s, scope) => {
+  server = s;
+  client = scope.connect(UserServiceClient);
 });
 
 const del = (id: string, etag = '') => call(client.deleteUser, client, { id, etag });

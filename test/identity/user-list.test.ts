@@ -1,9 +1,9 @@
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ListUsersRequest, Role, type User, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { sealedUser } from '../support/field-keys.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 import { createUser, queryRows } from '../support/users.js';
 
 let server: TestServer;
@@ -11,9 +11,9 @@ let client: UserServiceClient;
 /** Every user this file created through the API, oldest first. */
 const created: User[] = [];
 
-beforeAll(async () => {
-  server = await startTestServer();
-  client = connect(UserServiceClient, server.port);
+useTestServer({}, async (s, scope) => {
+  server = s;
+  client = scope.connect(UserServiceClient);
   for (const role of [
     Role.ROLE_STUDENT,
     Role.ROLE_INSTRUCTOR,
@@ -24,10 +24,6 @@ beforeAll(async () => {
   ]) {
     created.push(await createUser(client, { role }));
   }
-});
-afterAll(async () => {
-  client?.close();
-  await server?.close();
 });
 
 const list = (req: Partial<ListUsersRequest>) =>

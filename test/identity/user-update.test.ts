@@ -1,20 +1,16 @@
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Role, type UpdateUserRequest, type User, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 import { createUser, queryRows, uniqueEmail } from '../support/users.js';
 
 let server: TestServer;
 let client: UserServiceClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  client = connect(UserServiceClient, server.port);
-});
-afterAll(async () => {
-  client?.close();
-  await server?.close();
+useTestServer({}, (s, scope) => {
+  server = s;
+  client = scope.connect(UserServiceClient);
 });
 
 const update = (user: Partial<User> & { id: string }, updateMask?: string[]) =>

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.js';
 import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/enrollment.js';
 import { UserServiceClient } from '../../generated/campus/identity/v1/user.js';
-import { call, connect } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 import { createUser } from '../support/users.js';
 
 let server: TestServer;
@@ -11,17 +11,11 @@ let catalog: CatalogServiceClient;
 let users: UserServiceClient;
 let enrollments: EnrollmentServiceClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  catalog = connect(CatalogServiceClient, server.port);
-  users = connect(UserServiceClient, server.port);
-  enrollments = connect(EnrollmentServiceClient, server.port);
-});
-afterAll(async () => {
-  catalog?.close();
-  users?.close();
-  enrollments?.close();
-  await server?.close();
+useTestServer({}, (s, scope) => {
+  server = s;
+  catalog = scope.connect(CatalogServiceClient);
+  users = scope.connect(UserServiceClient);
+  enrollments = scope.connect(EnrollmentServiceClient);
 });
 
 async function scrape(): Promise<string> {

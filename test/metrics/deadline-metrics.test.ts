@@ -1,20 +1,17 @@
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CatalogItem } from '../../generated/campus/catalog/v1/catalog.js';
-import { type CatalogFixture, startCatalogFixture } from '../catalog/catalog-fixture.js';
+import { type CatalogFixture, useCatalogFixture } from '../catalog/catalog-fixture.js';
 import { rawClient } from '../support/databases.js';
 
 let f: CatalogFixture;
 let locker: pg.Client;
 
-beforeAll(async () => {
-  f = await startCatalogFixture();
+useCatalogFixture({}, async (fixture, scope) => {
+  f = fixture;
   locker = await rawClient(f.server.config.databaseUrl ?? '');
-});
-afterAll(async () => {
-  await locker?.end();
-  await f?.close();
+  scope.onClose(() => locker.end());
 });
 
 async function handled(code: string): Promise<number> {

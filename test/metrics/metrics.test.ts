@@ -1,18 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
-import { call, connect } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 let server: TestServer;
 let client: UserServiceClient;
 
-beforeAll(async () => {
-  server = await startTestServer({ STORAGE_STATS_INTERVAL_MS: '1000' });
-  client = connect(UserServiceClient, server.port);
-});
-afterAll(async () => {
-  client?.close();
-  await server?.close();
+useTestServer({ env: { STORAGE_STATS_INTERVAL_MS: '1000' } }, (s, scope) => {
+  server = s;
+  client = scope.connect(UserServiceClient);
 });
 
 async function scrape(): Promise<string> {

@@ -1,13 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { describe, expect, it } from 'vitest';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 let server: TestServer;
 
-beforeAll(async () => {
-  server = await startTestServer({ DATABASE_POOL_MAX: '3' });
-});
-afterAll(async () => {
-  await server?.close();
+useTestServer({ env: { DATABASE_POOL_MAX: '3' } }, (s) => {
+  server = s;
 });
 
 async function connections(): Promise<Record<string, number>> {

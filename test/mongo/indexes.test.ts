@@ -1,6 +1,6 @@
 import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { describe, expect, it } from 'vitest';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 /**
  * Every query the service sends to MongoDB, as data: equality fields, then
@@ -73,13 +73,12 @@ function covers(index: IndexInfo, q: QueryShape): boolean {
 let server: TestServer;
 let mongo: MongoClient;
 
-beforeAll(async () => {
-  server = await startTestServer({ ANALYTICS_ROLLUP_INTERVAL_MS: '0' });
+useTestServer({ env: { ANALYTICS_ROLLUP_INTERVAL_MS: '0' } }, async (s, scope) => {
+  server = s;
+  scope.onClose(async () => {
+    await mongo?.close();
+  });
   mongo = new MongoClient(server.config.mongoUrl ?? '');
-});
-afterAll(async () => {
-  await mongo?.close();
-  await server?.close();
 });
 
 const indexesOf = async (collection: string) =>

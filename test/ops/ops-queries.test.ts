@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.js';
 import { AuthServiceClient } from '../../generated/campus/identity/v1/auth.js';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { replicaMetrics } from '../../src/metrics/replica-metrics.js';
 import { call, connect, failure } from '../support/grpc.js';
 import { binary, type RunningPrometheus, startPrometheus } from '../support/prometheus.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 import { asSent, dashboardQueries, metricNames, RULES_FILE, rules, scrapedNames } from './ops-files.js';
 
 const PROMTOOL = binary('promtool');
@@ -24,13 +24,12 @@ if (!PROMTOOL || !PROMETHEUS) {
 let server: TestServer;
 let prometheus: RunningPrometheus | undefined;
 
-beforeAll(async () => {
-  server = await startTestServer({ STORAGE_STATS_INTERVAL_MS: '1000' });
+useTestServer({ env: { STORAGE_STATS_INTERVAL_MS: '1000' } }, async (s, scope) => {
+  server = s;
+  scope.onClose(async () => {
+    await prometheus?.stop();
+  });
   await exercise();
-});
-afterAll(async () => {
-  await prometheus?.stop();
-  await server?.close();
 });
 
 /** What a quiet hour of real use does: reads that hit and miss the cache, a write, a NOT_FOUND, sign-ins that work and fail. */

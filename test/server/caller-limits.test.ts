@@ -1,20 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { CallerLimits, hostOf } from '../../src/server/caller-limits.js';
-import { bearer, call, connect, decodeError } from '../support/grpc.js';
-import { startTestServer, type TestServer, testPasswordHasher } from '../support/test-server.js';
+import { bearer, call, decodeError } from '../support/grpc.js';
+import { testPasswordHasher, useTestServer } from '../support/test-server.js';
 
 // CreateUser made slow (its password hashing), so calls overlap.
 let hashDelayMs = 300;
-let server: TestServer;
 let users: UserServiceClient;
 const serviceToken = randomBytes(32).toString('base64url');
 
-beforeAll(async () => {
-  server = await startTestServer(
-    {
+useTestServer(
+  {
+    env: {
       MAX_CONCURRENT_CALLS_PER_CALLER: '2',
       SERVICE_TOKENS: JSON.stringify([
         {
@@ -24,7 +23,7 @@ beforeAll(async () => {
         },
       ]),
     },
-    {
+    overrides: {
       passwordHasher: {
         hash: async (password) => {
           await new Promise((resolve) => setTimeout(resolve, hashDelayMs));
@@ -33,13 +32,11 @@ beforeAll(async () => {
         verify: testPasswordHasher.verify,
       },
     },
-  );
-  users = connect(UserServiceClient, server.port);
-});
-afterAll(async () => {
-  users?.close();
-  await server?.close();
-});
+  },
+  (_server, scope) => {
+    users = scope.connect(UserServiceClient);
+  },
+);
 
 let seq = 0;
 const createUser = (metadata = bearer(serviceToken)) =>

@@ -1,24 +1,19 @@
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { HealthCheckResponse_ServingStatus, HealthClient } from '../../generated/grpc/health/v1/health.js';
-import { call, connect, failure } from '../support/grpc.js';
+import { call, failure } from '../support/grpc.js';
 import { askReflection } from '../support/reflection.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 let server: TestServer;
 let users: UserServiceClient;
 let health: HealthClient;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  users = connect(UserServiceClient, server.port);
-  health = connect(HealthClient, server.port);
-});
-afterAll(async () => {
-  users?.close();
-  health?.close();
-  await server?.close();
+useTestServer({}, (s, scope) => {
+  server = s;
+  users = scope.connect(UserServiceClient);
+  health = scope.connect(HealthClient);
 });
 
 describe('health', () => {

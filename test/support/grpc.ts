@@ -88,7 +88,7 @@ function defaultCredentials(port: number): Interceptor {
     });
 }
 
-type ClientCtor<C> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => C;
+export type ClientCtor<C> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => C;
 
 /** Makes a client of a generated constructor against a local port, acting as the test server's admin unless a call says otherwise. */
 export function connect<C>(Ctor: ClientCtor<C>, port: number): C {

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Metadata } from '@grpc/grpc-js';
+import type pg from 'pg';
 import { pino } from 'pino';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { AuthServiceClient } from '../../generated/campus/identity/v1/auth.js';
 import { type App, type AppOverrides, startApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -14,9 +15,9 @@ import type { EmbeddedStore } from '../../src/db/embedded-postgres.js';
 import { migrateUnderLock } from '../../src/db/migrate-under-lock.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { argon2idHasher } from '../../src/identity/password-hasher.js';
-import { createTestDatabase } from './databases.js';
+import { createTestDatabase, rawClient } from './databases.js';
 import { TEST_FIELD_KEYS_ENV } from './field-keys.js';
-import { actAsByDefault, bearer, call, connect } from './grpc.js';
+import { actAsByDefault, bearer, type ClientCtor, call, connect, connectAnonymous } from './grpc.js';
 import { throughPgBouncerIfAsked } from './pgbouncer.js';
 
 export interface TestServer {
@@ -131,4 +132,72 @@ export async function startTestServer(env: Record<string, string> = {}, override
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** What a file's set-up gets besides its server: clients and clean-ups that end with it. */
+export interface TestServerScope {
+  /** A client acting as the server's admin by default (see `connect`), closed after the file's tests. */
+  connect<C extends { close(): void }>(Ctor: ClientCtor<C>): C;
+  /** A client sending only the credentials each call carries, closed after the file's tests. */
+  connectAnonymous<C extends { close(): void }>(Ctor: ClientCtor<C>): C;
+  /** A plain client of the server's database (for what a test reads or arranges in SQL), closed after the file's tests. */
+  database(): Promise<pg.Client>;
+  /** Runs after the file's tests, before the server closes (the last registered first). */
+  onClose(fn: () => unknown): void;
+}
+
+export interface UseTestServerOptions {
+  /** As for startTestServer. */
+  readonly env?: Record<string, string>;
+  readonly overrides?: AppOverrides;
+  /** How long starting the server and `setup` may take (vitest's hookTimeout otherwise). */
+  readonly hookTimeoutMs?: number;
+}
+
+/**
+ * The one way a test file starts its server: before the file's tests it
+ * starts one (startTestServer) and runs `setup` with it; after them it closes
+ * every client and clean-up `setup` registered, then the server, whatever
+ * failed on the way.
+ *
+ *     let server: TestServer;
+ *     let users: UserServiceClient;
+ *     useTestServer({}, (s, scope) => {
+ *       server = s;
+ *       users = scope.connect(UserServiceClient);
+ *     });
+ */
+export function useTestServer(
+  options: UseTestServerOptions = {},
+  setup: (server: TestServer, scope: TestServerScope) => unknown = () => undefined,
+): void {
+  let server: TestServer | undefined;
+  const cleanUps: (() => unknown)[] = [];
+  beforeAll(async () => {
+    const started = await startTestServer(options.env, options.overrides);
+    server = started;
+    const port = started.port;
+    const scope: TestServerScope = {
+      connect: (Ctor) => closedAfter(connect(Ctor, port)),
+      connectAnonymous: (Ctor) => closedAfter(connectAnonymous(Ctor, port)),
+      database: async () => {
+        const db = await rawClient(started.config.databaseUrl ?? '');
+        cleanUps.push(() => db.end());
+        return db;
+      },
+      onClose: (fn) => cleanUps.push(fn),
+    };
+    const closedAfter = <C extends { close(): void }>(client: C): C => {
+      cleanUps.push(() => client.close());
+      return client;
+    };
+    await setup(started, scope);
+  }, options.hookTimeoutMs);
+  afterAll(async () => {
+    try {
+      for (const cleanUp of cleanUps.reverse()) await cleanUp();
+    } finally {
+      await server?.close();
+    }
+  });
 }

@@ -2,15 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { createFileRegistry, fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { type ServiceError, status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.js';
 import { ForumServiceClient } from '../../generated/campus/forum/v1/forum.js';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { BadRequest } from '../../generated/google/rpc/error_details.js';
 import { Status } from '../../generated/google/rpc/status.js';
 import { CampusRows } from '../support/campus-rows.js';
-import { call, connect, failure } from '../support/grpc.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { call, failure } from '../support/grpc.js';
+import { type TestServer, useTestServer } from '../support/test-server.js';
 
 /**
  * AIP-134 on every Update RPC: no mask changes the fields the request sets
@@ -27,19 +27,17 @@ let users: UserServiceClient;
 let instructor: string;
 let otherInstructor: string;
 
-beforeAll(async () => {
-  server = await startTestServer({ ANALYTICS_ROLLUP_INTERVAL_MS: '0' });
+useTestServer({ env: { ANALYTICS_ROLLUP_INTERVAL_MS: '0' } }, async (s, scope) => {
+  server = s;
+  scope.onClose(async () => {
+    await rows?.close();
+  });
   rows = await CampusRows.open(server.config.databaseUrl ?? '');
-  catalog = connect(CatalogServiceClient, server.port);
-  forum = connect(ForumServiceClient, server.port);
-  users = connect(UserServiceClient, server.port);
+  catalog = scope.connect(CatalogServiceClient);
+  forum = scope.connect(ForumServiceClient);
+  users = scope.connect(UserServiceClient);
   instructor = await rows.user('instructor');
   otherInstructor = await rows.user('instructor');
-});
-afterAll(async () => {
-  for (const c of [catalog, forum, users]) c?.close();
-  await rows?.close();
-  await server?.close();
 });
 
 const EUR = (amountMinor: bigint) => ({ currencyCode: 'EUR', amountMinor });
