@@ -5,9 +5,10 @@ import { AssetKind, AssetServiceClient, AssetState } from '../../generated/campu
 import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.js';
 import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/enrollment.js';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
+import { createCatalogItem, createLesson, createUser } from '../support/builders.js';
+import { queryRows } from '../support/databases.js';
 import { anonymous, call, failure } from '../support/grpc.js';
 import { type TestServer, useTestServer } from '../support/test-server.js';
-import { createUser, queryRows } from '../support/users.js';
 import { createAsset, sha256Hex, upload } from './asset-support.js';
 
 /**
@@ -52,29 +53,9 @@ useTestServer(
     learner = student.metadata;
     outsider = (await signUp(Role.ROLE_STUDENT)).metadata;
     users.close();
-    const item = await call(
-      catalog.createCatalogItem,
-      catalog,
-      {
-        catalogItem: {
-          id: '',
-          title: 'Storage 101',
-          description: 'Objects',
-          price: { currencyCode: 'EUR', amountMinor: 0n },
-          published: false,
-          instructorId: '',
-          etag: '',
-        },
-      },
-      instructor,
-    );
+    const item = await createCatalogItem(catalog, { title: 'Storage 101', description: 'Objects' }, instructor);
     itemId = item.id;
-    const lesson = await call(
-      catalog.createLesson,
-      catalog,
-      { catalogItemId: itemId, lesson: { id: '', catalogItemId: '', title: 'Buckets', position: 1, etag: '' } },
-      instructor,
-    );
+    const lesson = await createLesson(catalog, itemId, { title: 'Buckets' }, instructor);
     lessonId = lesson.id;
     await call(catalog.publishCatalogItem, catalog, { id: itemId }, instructor);
     const enrollments = scope.connect(EnrollmentServiceClient);

@@ -8,9 +8,9 @@ import { AssetKind, AssetServiceClient } from '../../generated/campus/asset/v1/a
 import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.js';
 import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/enrollment.js';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
+import { createCatalogItem, createLesson, createUser } from '../support/builders.js';
 import { call, connect } from '../support/grpc.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { createUser } from '../support/users.js';
 import { createAsset, upload } from './asset-support.js';
 
 /**
@@ -52,32 +52,8 @@ beforeAll(async () => {
   instructor = await server.signIn(teacher.email, PASSWORD);
   learner = await server.signIn(student.email, PASSWORD);
   const catalog = connect(CatalogServiceClient, server.port);
-  itemId = (
-    await call(
-      catalog.createCatalogItem,
-      catalog,
-      {
-        catalogItem: {
-          id: '',
-          title: 'Signed',
-          description: 'URLs',
-          price: { currencyCode: 'EUR', amountMinor: 0n },
-          published: false,
-          instructorId: '',
-          etag: '',
-        },
-      },
-      instructor,
-    )
-  ).id;
-  lessonId = (
-    await call(
-      catalog.createLesson,
-      catalog,
-      { catalogItemId: itemId, lesson: { id: '', catalogItemId: '', title: 'One', position: 1, etag: '' } },
-      instructor,
-    )
-  ).id;
+  itemId = (await createCatalogItem(catalog, { title: 'Signed', description: 'URLs' }, instructor)).id;
+  lessonId = (await createLesson(catalog, itemId, { title: 'One' }, instructor)).id;
   await call(catalog.publishCatalogItem, catalog, { id: itemId }, instructor);
   catalog.close();
   const enrollments = connect(EnrollmentServiceClient, server.port);

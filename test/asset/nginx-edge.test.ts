@@ -8,9 +8,9 @@ import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user
 import { EMBEDDED_BUCKET } from '../../src/asset/embedded-storage.js';
 import { type SecureLinkKey, secureLinkSigner } from '../../src/asset/secure-link-signer.js';
 import { freePort } from '../../src/server/free-port.js';
+import { createCatalogItem, createLesson, createUser } from '../support/builders.js';
 import { call, connect } from '../support/grpc.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { createUser } from '../support/users.js';
 import { createAsset, upload } from './asset-support.js';
 import { type NginxEdge, startNginxEdge } from './nginx-edge.js';
 
@@ -55,31 +55,9 @@ beforeAll(async () => {
   instructor = await server.signIn(teacher.email, PASSWORD);
   learner = await server.signIn(student.email, PASSWORD);
   const catalog = connect(CatalogServiceClient, server.port);
-  const item = await call(
-    catalog.createCatalogItem,
-    catalog,
-    {
-      catalogItem: {
-        id: '',
-        title: 'Edges',
-        description: 'Caches',
-        price: { currencyCode: 'EUR', amountMinor: 0n },
-        published: false,
-        instructorId: '',
-        etag: '',
-      },
-    },
-    instructor,
-  );
+  const item = await createCatalogItem(catalog, { title: 'Edges', description: 'Caches' }, instructor);
   itemId = item.id;
-  lessonId = (
-    await call(
-      catalog.createLesson,
-      catalog,
-      { catalogItemId: itemId, lesson: { id: '', catalogItemId: '', title: 'One', position: 1, etag: '' } },
-      instructor,
-    )
-  ).id;
+  lessonId = (await createLesson(catalog, itemId, { title: 'One' }, instructor)).id;
   await call(catalog.publishCatalogItem, catalog, { id: itemId }, instructor);
   catalog.close();
   const enrollments = connect(EnrollmentServiceClient, server.port);

@@ -15,10 +15,10 @@ import { SECURITY_DOC, withGenerated } from '../../src/auth/rule-table-doc.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { BOOTSTRAP_ACTOR } from '../../src/identity/bootstrap-admin.js';
 import { createAsset, upload } from '../asset/asset-support.js';
+import { createCatalogItem, createUser, uniqueEmail } from '../support/builders.js';
 import { createTestDatabase, rawClient } from '../support/databases.js';
 import { anonymous, bearer, call } from '../support/grpc.js';
 import { type TestServer, useTestServer } from '../support/test-server.js';
-import { createUser, uniqueEmail } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery';
 let server: TestServer;
@@ -57,22 +57,7 @@ async function student(): Promise<{ id: string; as: Metadata }> {
 
 /** A published item of `price` minor units with `lessons` lessons, made by the admin. */
 async function publishedItem(price: bigint, lessons = 1): Promise<{ id: string; lessonIds: string[] }> {
-  const item = await call(
-    catalog.createCatalogItem,
-    catalog,
-    {
-      catalogItem: {
-        id: '',
-        title: 'Audited',
-        description: '',
-        price: { currencyCode: 'EUR', amountMinor: price },
-        published: false,
-        instructorId: '',
-        etag: '',
-      },
-    },
-    admin,
-  );
+  const item = await createCatalogItem(catalog, { title: 'Audited', price: { currencyCode: 'EUR', amountMinor: price } }, admin);
   const lessonIds: string[] = [];
   for (let position = 1; position <= lessons; position++) {
     const lesson = await call(

@@ -12,10 +12,10 @@ import { COLUMNS, type Column, type Grant, RELATIONS, type Relation } from '../.
 import { methodAllowed } from '../../src/auth/method-allowed.js';
 import { renderRuleTable, SECURITY_DOC, withRuleTable } from '../../src/auth/rule-table-doc.js';
 import { authorizationRules } from '../../src/auth/rules.js';
+import { createUser } from '../support/builders.js';
 import { rawClient } from '../support/databases.js';
 import { bearer, call, connect } from '../support/grpc.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { createUser } from '../support/users.js';
 
 /**
  * Every RPC of every service, enumerated from generated/descriptor.binpb,

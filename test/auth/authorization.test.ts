@@ -12,11 +12,11 @@ import { HealthCheckResponse_ServingStatus, HealthClient } from '../../generated
 import type { AccessLookups } from '../../src/auth/access-lookups.js';
 import { createAuthorizer } from '../../src/auth/authorizer.js';
 import { DomainError } from '../../src/errors/domain-error.js';
+import { createUser } from '../support/builders.js';
 import { rawClient } from '../support/databases.js';
 import { anonymous, call, connectAnonymous, failure } from '../support/grpc.js';
 import { installQueryCapture } from '../support/query-capture.js';
 import { type TestServer, useTestServer } from '../support/test-server.js';
-import { createUser } from '../support/users.js';
 
 const PASSWORD = 'correct horse battery';
 const capture = installQueryCapture();

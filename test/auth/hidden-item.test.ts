@@ -35,9 +35,9 @@ import {
   UpdatePostRequest,
 } from '../../generated/campus/forum/v1/forum.js';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
+import { createCatalogItem, createUser } from '../support/builders.js';
 import { call, failure } from '../support/grpc.js';
 import { type TestServer, useTestServer } from '../support/test-server.js';
-import { createUser } from '../support/users.js';
 
 // Everything hanging off a catalog item answers, to a caller who may not see
 // the item, exactly what a missing one answers: NOT_FOUND naming what was
@@ -68,22 +68,7 @@ useTestServer({ hookTimeoutMs: 60_000 }, async (s, scope) => {
     return { id: user.id, as: await server.signIn(user.email, PASSWORD) };
   };
   [student, teacher] = await Promise.all([person(Role.ROLE_STUDENT), person(Role.ROLE_INSTRUCTOR)]);
-  const item = await call(
-    catalog.createCatalogItem,
-    catalog,
-    {
-      catalogItem: {
-        id: '',
-        title: 'Exams',
-        description: '',
-        price: { currencyCode: 'EUR', amountMinor: 0n },
-        published: false,
-        instructorId: teacher.id,
-        etag: '',
-      },
-    },
-    admin,
-  );
+  const item = await createCatalogItem(catalog, { title: 'Exams', instructorId: teacher.id }, admin);
   const lesson = await call(
     catalog.createLesson,
     catalog,

@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { PaymentServiceClient, PaymentStatus } from '../../generated/campus/billing/v1/payment.js';
 import { EnrollmentServiceClient, EnrollmentStatus } from '../../generated/campus/enrollment/v1/enrollment.js';
 import { UserServiceClient } from '../../generated/campus/identity/v1/user.js';
+import { createUser } from '../support/builders.js';
 import { rawClient } from '../support/databases.js';
 import { insertCatalogItem, newRequestId } from '../support/fixtures.js';
 import { bearer, call, failure } from '../support/grpc.js';
 import { type TestServer, useTestServer } from '../support/test-server.js';
-import { createUser } from '../support/users.js';
 
 /**
  * The refund policy: a learner gives a paid enrollment back (CancelEnrollment

@@ -1,5 +1,6 @@
 import { type CatalogItem, CatalogServiceClient, type Lesson } from '../../generated/campus/catalog/v1/catalog.js';
 import { type Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
+import { createCatalogItem, createLesson, createUser } from '../support/builders.js';
 import { rawClient } from '../support/databases.js';
 import { type ClientCtor, call, connect } from '../support/grpc.js';
 import {
@@ -27,8 +28,6 @@ export interface CatalogFixture {
 export interface OwnCatalogFixture extends CatalogFixture {
   close(): Promise<void>;
 }
-
-let seq = 0;
 
 /**
  * The catalog fixture of a test file: started before its tests (see
@@ -70,35 +69,19 @@ async function catalogFixtureOf(
     server,
     client,
     createItem: (item = {}) =>
-      call(client.createCatalogItem, client, {
-        catalogItem: {
-          id: '',
-          title: 'Databases 101',
-          description: 'Keys, indexes and transactions',
-          price: { currencyCode: 'EUR', amountMinor: 4900n },
-          published: false,
-          instructorId: '',
-          etag: '',
-          ...item,
-        },
+      createCatalogItem(client, {
+        title: 'Databases 101',
+        description: 'Keys, indexes and transactions',
+        price: { currencyCode: 'EUR', amountMinor: 4900n },
+        ...item,
       }),
-    createLesson: (catalogItemId, lesson = {}) =>
-      call(client.createLesson, client, {
-        catalogItemId,
-        lesson: { id: '', catalogItemId: '', title: 'Primary keys', position: 1, etag: '', ...lesson },
-      }),
+    createLesson: (catalogItemId, lesson = {}) => createLesson(client, catalogItemId, lesson),
     createPublishedItem: async (item = {}) => {
       const created = await fixture.createItem(item);
       await fixture.createLesson(created.id);
       return call(client.publishCatalogItem, client, { id: created.id });
     },
-    createUser: async (role) => {
-      const user = await call(users.createUser, users, {
-        user: { id: '', name: 'Grace Hopper', email: `teacher${Date.now()}${seq++}@example.test`, role, etag: '' },
-        password: 'correct horse battery',
-      });
-      return user.id;
-    },
+    createUser: async (role) => (await createUser(users, { name: 'Grace Hopper', role })).id,
     sql: async <R>(text: string, params: unknown[] = []) => (await db.query(text, params)).rows as R[],
     closeClients: async () => {
       client.close();

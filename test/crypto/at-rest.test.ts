@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/enrollment.js';
 import { AuthServiceClient } from '../../generated/campus/identity/v1/auth.js';
 import { UserServiceClient } from '../../generated/campus/identity/v1/user.js';
+import { createUser, uniqueEmail } from '../support/builders.js';
 import { fieldCryptoFor, TEST_KEYS } from '../support/field-keys.js';
 import { insertCatalogItem, newRequestId } from '../support/fixtures.js';
 import { call, failure } from '../support/grpc.js';
 import { type TestServer, useTestServer } from '../support/test-server.js';
-import { createUser, uniqueEmail } from '../support/users.js';
 
 let server: TestServer;
 let users: UserServiceClient;

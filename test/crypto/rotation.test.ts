@@ -4,12 +4,12 @@ import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/en
 import { AuthServiceClient } from '../../generated/campus/identity/v1/auth.js';
 import { type User, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { resealPersonalData } from '../../src/crypto/reseal.js';
+import { createUser } from '../support/builders.js';
 import { rawClient } from '../support/databases.js';
 import { fieldCryptoFor, TEST_KEYS } from '../support/field-keys.js';
 import { insertCatalogItem, newRequestId } from '../support/fixtures.js';
 import { call, connect, failure } from '../support/grpc.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { createUser } from '../support/users.js';
 
 const KEYS_B_A = { ENCRYPTION_KEYS: `${TEST_KEYS.b},${TEST_KEYS.a}`, BLIND_INDEX_KEY: TEST_KEYS.blindIndex };
 const KEYS_B = { ENCRYPTION_KEYS: TEST_KEYS.b, BLIND_INDEX_KEY: TEST_KEYS.blindIndex };

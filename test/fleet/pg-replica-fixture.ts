@@ -3,10 +3,10 @@ import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.
 import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/enrollment.js';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { MIN_LSN_KEY } from '../../src/server/replica-reads.js';
+import { createLesson, createUser, uniqueEmail } from '../support/builders.js';
 import { call, connect } from '../support/grpc.js';
 import { PgStandbyPair } from '../support/pg-standby.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { createUser, uniqueEmail } from '../support/users.js';
 
 /** The service over a primary and its streaming standby (configured as its read replica), with the clients the tests use. */
 export interface ReplicaFixture {
@@ -57,10 +57,7 @@ export async function startReplicaFixture(env: Record<string, string>): Promise<
             etag: '',
           },
         });
-        await call(catalog.createLesson, catalog, {
-          catalogItemId: item.id,
-          lesson: { id: '', catalogItemId: '', title: 'Streaming', position: 1, etag: '' },
-        });
+        await createLesson(catalog, item.id, { title: 'Streaming' });
         await call(catalog.publishCatalogItem, catalog, { id: item.id });
         return item.id;
       },

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthServiceClient } from '../../generated/campus/identity/v1/auth.js';
 import { Role } from '../../generated/campus/identity/v1/user.js';
+import { uniqueEmail } from '../support/builders.js';
 import { newRequestId } from '../support/fixtures.js';
 import { anonymous, call, callWithMetadata, connect } from '../support/grpc.js';
 import { canRunStandby } from '../support/pg-standby.js';
-import { uniqueEmail } from '../support/users.js';
 import { atLeast, minLsnOf, type ReplicaFixture, startReplicaFixture } from './pg-replica-fixture.js';
 
 /** A new unpublished item's fields, as CreateCatalogItem takes them. */

@@ -1,9 +1,9 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { UserServiceClient } from '../../generated/campus/identity/v1/user.js';
+import { createUser } from '../support/builders.js';
 import { call, failure } from '../support/grpc.js';
 import { useTestServer } from '../support/test-server.js';
-import { createUser } from '../support/users.js';
 
 let client: UserServiceClient;
 

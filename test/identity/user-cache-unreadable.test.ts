@@ -2,10 +2,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { decodeEntry, encodeEntry } from '../../src/cache/cache-entry.js';
+import { createUser } from '../support/builders.js';
 import { fieldCryptoFor, TEST_KEYS } from '../support/field-keys.js';
 import { call, connect } from '../support/grpc.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { createUser } from '../support/users.js';
 
 // A cached value this process cannot open (e.g. sealed under a key it no
 // longer holds, after its keys were reset while Redis kept its entries) is a

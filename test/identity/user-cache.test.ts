@@ -2,10 +2,11 @@ import { status } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
+import { createUser } from '../support/builders.js';
+import { queryRows } from '../support/databases.js';
 import { sealedUser } from '../support/field-keys.js';
 import { call, failure } from '../support/grpc.js';
 import { type TestServer, useTestServer } from '../support/test-server.js';
-import { createUser, queryRows } from '../support/users.js';
 
 // GetUser reads through the cache: a read fills it, a write through the API
 // must show on the next read.

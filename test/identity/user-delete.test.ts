@@ -1,10 +1,11 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
+import { createUser } from '../support/builders.js';
+import { queryRows } from '../support/databases.js';
 import { fieldCryptoFor } from '../support/field-keys.js';
 import { call, failure } from '../support/grpc.js';
 import { type TestServer, useTestServer } from '../support/test-server.js';
-import { createUser, queryRows } from '../support/users.js';
 
 let server: TestServer;
 let client: UserServiceClient;

@@ -1,9 +1,10 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { Role, type UpdateUserRequest, type User, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
+import { createUser, uniqueEmail } from '../support/builders.js';
+import { queryRows } from '../support/databases.js';
 import { call, failure } from '../support/grpc.js';
 import { type TestServer, useTestServer } from '../support/test-server.js';
-import { createUser, queryRows, uniqueEmail } from '../support/users.js';
 
 let server: TestServer;
 let client: UserServiceClient;

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.js';
 import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/enrollment.js';
 import { UserServiceClient } from '../../generated/campus/identity/v1/user.js';
+import { createCatalogItem, createLesson, createUser } from '../support/builders.js';
 import { call } from '../support/grpc.js';
 import { type TestServer, useTestServer } from '../support/test-server.js';
-import { createUser } from '../support/users.js';
 
 let server: TestServer;
 let catalog: CatalogServiceClient;
@@ -29,21 +29,8 @@ function sample(body: string, name: string, ...parts: string[]): number | undefi
 
 describe('cache metrics', () => {
   it('when every cached read is made twice, then /metrics counts a miss and a hit for each cached resource', async () => {
-    const item = await call(catalog.createCatalogItem, catalog, {
-      catalogItem: {
-        id: '',
-        title: 'Metered',
-        description: '',
-        price: { currencyCode: 'EUR', amountMinor: 0n },
-        published: false,
-        instructorId: '',
-        etag: '',
-      },
-    });
-    const lesson = await call(catalog.createLesson, catalog, {
-      catalogItemId: item.id,
-      lesson: { id: '', catalogItemId: '', title: 'One', position: 1, etag: '' },
-    });
+    const item = await createCatalogItem(catalog, { title: 'Metered' });
+    const lesson = await createLesson(catalog, item.id, { title: 'One' });
     await call(catalog.publishCatalogItem, catalog, { id: item.id });
     const learner = await createUser(users);
     await call(enrollments.enroll, enrollments, { userId: learner.id, catalogItemId: item.id, requestId: crypto.randomUUID() });

@@ -9,6 +9,7 @@ import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.
 import { AuthServiceClient } from '../../generated/campus/identity/v1/auth.js';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { replicaMetrics } from '../../src/metrics/replica-metrics.js';
+import { createCatalogItem } from '../support/builders.js';
 import { call, connect, failure } from '../support/grpc.js';
 import { binary, type RunningPrometheus, startPrometheus } from '../support/prometheus.js';
 import { type TestServer, useTestServer } from '../support/test-server.js';
@@ -45,16 +46,11 @@ async function exercise(): Promise<void> {
     });
     await call(users.getUser, users, { id: user.id });
     await call(users.getUser, users, { id: user.id });
-    const item = await call(catalog.createCatalogItem, catalog, {
-      catalogItem: {
-        id: '',
-        title: 'Metrics 101',
-        description: 'Counters and rates',
-        price: { currencyCode: 'EUR', amountMinor: 100n },
-        published: true,
-        instructorId: '',
-        etag: '',
-      },
+    const item = await createCatalogItem(catalog, {
+      title: 'Metrics 101',
+      description: 'Counters and rates',
+      price: { currencyCode: 'EUR', amountMinor: 100n },
+      published: true,
     });
     await call(catalog.getCatalogItem, catalog, { id: item.id });
     await call(catalog.getCatalogItem, catalog, { id: item.id });

@@ -3,6 +3,7 @@ import { type DescField, type DescMessage, ScalarType } from '@bufbuild/protobuf
 import { type Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthCheckResponse_ServingStatus, HealthClient } from '../../generated/grpc/health/v1/health.js';
+import { createCatalogItem, createLesson } from '../support/builders.js';
 import { anonymous, call, connect } from '../support/grpc.js';
 import { campusServices, encode, RawClient, withUnpairedSurrogate } from '../support/raw-call.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -249,28 +250,8 @@ describe('hostile input to every method', () => {
     const catalog = connect(CatalogServiceClient, server.port);
     const forum = connect(ForumServiceClient, server.port);
     try {
-      const item = await call(
-        catalog.createCatalogItem,
-        catalog,
-        {
-          catalogItem: {
-            id: '',
-            title: 'Hostile',
-            description: '',
-            price: { currencyCode: 'EUR', amountMinor: 0n },
-            published: false,
-            instructorId: '',
-            etag: '',
-          },
-        },
-        admin,
-      );
-      const lesson = await call(
-        catalog.createLesson,
-        catalog,
-        { catalogItemId: item.id, lesson: { id: '', catalogItemId: '', title: 'One', position: 1, etag: '' } },
-        admin,
-      );
+      const item = await createCatalogItem(catalog, { title: 'Hostile' }, admin);
+      const lesson = await createLesson(catalog, item.id, { title: 'One' }, admin);
       await call(catalog.publishCatalogItem, catalog, { id: item.id }, admin);
       const thread = await call(
         forum.createThread,

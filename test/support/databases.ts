@@ -34,3 +34,13 @@ export async function rawClient(url: string): Promise<pg.Client> {
   await client.connect();
   return client;
 }
+
+/** Runs one SQL query on the test database and returns its rows. */
+export async function queryRows<R extends Record<string, unknown>>(databaseUrl: string, sql: string, params: unknown[] = []): Promise<R[]> {
+  const db = await rawClient(databaseUrl);
+  try {
+    return (await db.query<R>(sql, params)).rows;
+  } finally {
+    await db.end();
+  }
+}
