@@ -23,7 +23,7 @@ import { storeAccessLookups } from './auth/access-lookups.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createAuthorizer } from './auth/authorizer.js';
 import { LoginThrottle } from './auth/login-throttle.js';
-import { authorizationRules } from './auth/rules.js';
+import { ruleTableOf } from './auth/rules.js';
 import { Billing } from './billing/billing.js';
 import { localPaymentProvider } from './billing/local-payment-provider.js';
 import { paymentHandlers } from './billing/payment.handler.js';
@@ -67,6 +67,7 @@ import { poolMetrics } from './metrics/pool-metrics.js';
 import { instrumentPostgres } from './metrics/postgres-instrumentation.js';
 import { createRegistry } from './metrics/registry.js';
 import { mongoCollectionStats, postgresTableStats, StorageStats } from './metrics/storage-stats.js';
+import { MODULES } from './modules.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
 import { PageTokens } from './pagination/page-token.js';
 import { CallerLimits } from './server/caller-limits.js';
@@ -187,7 +188,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     log,
     () => countAuth('login_limits_local'),
   );
-  const rules = authorizationRules({ allowSignup: config.allowSignup });
+  const rules = ruleTableOf(MODULES, { allowSignup: config.allowSignup });
   const reads = readRouting(config, stores.pg, registry, log);
   // Hot reads, one cache per resource; each service invalidates what it wrote after its commit.
   const itemCache = new CatalogItemCache(cache, stores.pg.em);
@@ -260,8 +261,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     [AuditServiceService, auditHandlers(unary, audit)],
     [ForumServiceService, forumHandlers(unary, forum)],
     [AnalyticsServiceService, analyticsHandlers(unary, analytics)],
-    [assetModule.definition, assets.handlers],
+    [assetModule.definitions[0], assets.handlers],
   ];
+  const unserved = MODULES.flatMap((module) => module.definitions).filter(
+    (definition) => !services.some(([served]) => served === definition),
+  );
+  if (unserved.length > 0) throw new Error(`services of a module not served: ${unserved.map(serviceName).join(', ')}`);
   const inputs = requestDescriptors();
   for (const [definition, handlers] of services)
     server.addService(withSharedResponses(withRequestChecks(definition, inputs)), handlers as never);

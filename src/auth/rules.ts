@@ -1,27 +1,18 @@
-import { analyticsRules } from '../analytics/analytics.rules.js';
-import { assetModule } from '../asset/asset.module.js';
-import { auditRules } from '../audit/audit.rules.js';
-import { billingRules } from '../billing/billing.rules.js';
-import { catalogRules } from '../catalog/catalog.rules.js';
-import { enrollmentRules } from '../enrollment/enrollment.rules.js';
-import { forumRules } from '../forum/forum.rules.js';
-import { identityRules } from '../identity/identity.rules.js';
 import type { MethodRule, RuleSettings, RuleTable } from './access-rule.js';
 
-export type { RuleSettings } from './access-rule.js';
-
-/** What a domain gives the rule table: one row per RPC of its service(s), `src/<domain>/<domain>.rules.ts`. */
+/** What a domain gives the rule table: one row per RPC of its service(s), from `src/<domain>/<domain>.rules.ts`. */
 export interface RuledModule {
-  rules(settings: RuleSettings): readonly [string, MethodRule][];
+  readonly rules: (settings: RuleSettings) => readonly [string, MethodRule][];
 }
 
 /**
  * Who may call what: one row per RPC of every service, one grant per kind of
  * caller (`all`, `none`, or the relations that let them in; see access-rule.ts),
- * the rows of each module in the order of the list. A method missing here is
- * refused to everyone. Services may call only the methods their token lists;
- * within those they are trusted like admins, except that they create students
- * only. docs/security.md shows this table (`npm run docs:security`).
+ * the rows of each module in the order of the list (src/modules.ts). A method
+ * missing here is refused to everyone. Services may call only the methods
+ * their token lists; within those they are trusted like admins, except that
+ * they create students only. docs/security.md shows this table
+ * (`npm run docs:security`).
  */
 export function ruleTableOf(modules: readonly RuledModule[], settings: RuleSettings): RuleTable {
   const table: Record<string, MethodRule> = {};
@@ -31,21 +22,4 @@ export function ruleTableOf(modules: readonly RuledModule[], settings: RuleSetti
       table[path] = rule;
     }
   return table;
-}
-
-/** The rule table of every service. */
-export function authorizationRules(settings: RuleSettings): RuleTable {
-  return ruleTableOf(
-    [
-      { rules: identityRules },
-      { rules: catalogRules },
-      { rules: enrollmentRules },
-      { rules: billingRules },
-      { rules: auditRules },
-      { rules: forumRules },
-      { rules: analyticsRules },
-      assetModule,
-    ],
-    settings,
-  );
 }
