@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Registry } from 'prom-client';
 import { type AssetServiceServer, AssetServiceService } from '../../generated/campus/asset/v1/asset.js';
-import type { CatalogItemCache } from '../catalog/catalog-item.cache.js';
+import type { CatalogItemCache } from '../catalog/catalog.js';
 import type { DomainModule } from '../domain-module.js';
 import type { Logger } from '../logger.js';
 import type { PageTokens } from '../pagination/page-token.js';
