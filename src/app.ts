@@ -2,11 +2,9 @@ import type { Server as HttpServer } from 'node:http';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { AnalyticsServiceService } from '../generated/campus/analytics/v1/analytics.js';
-import { AuditServiceService } from '../generated/campus/audit/v1/audit.js';
 import { PaymentServiceService } from '../generated/campus/billing/v1/payment.js';
 import { CatalogServiceService } from '../generated/campus/catalog/v1/catalog.js';
 import { EnrollmentServiceService } from '../generated/campus/enrollment/v1/enrollment.js';
-import { ForumServiceService } from '../generated/campus/forum/v1/forum.js';
 import { AuthServiceService } from '../generated/campus/identity/v1/auth.js';
 import { UserServiceService } from '../generated/campus/identity/v1/user.js';
 import { analyticsHandlers } from './analytics/analytics.handler.js';
@@ -17,8 +15,7 @@ import { EventRecorder } from './analytics/event-recorder.js';
 import { RollupJob } from './analytics/rollup-job.js';
 import { type AssetModuleInstance, assetModule } from './asset/asset.module.js';
 import type { PurgeHook } from './asset/purge-hook.js';
-import { auditHandlers } from './audit/audit.handler.js';
-import { AuditService } from './audit/audit.service.js';
+import { auditModule } from './audit/audit.module.js';
 import { storeAccessLookups } from './auth/access-lookups.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createAuthorizer } from './auth/authorizer.js';
@@ -44,9 +41,7 @@ import { enrollmentHandlers } from './enrollment/enrollment.handler.js';
 import { EnrollmentService } from './enrollment/enrollment.service.js';
 import { paidEnrollments } from './enrollment/paid-enrollments.js';
 import { ProgressCache } from './enrollment/progress.cache.js';
-import { forumHandlers } from './forum/forum.handler.js';
-import { ForumService } from './forum/forum.service.js';
-import { postgresForumAccess } from './forum/forum-access.js';
+import { forumModule } from './forum/forum.module.js';
 import { authHandlers } from './identity/auth.handler.js';
 import { AuthService } from './identity/auth.service.js';
 import { ensureBootstrapAdmin } from './identity/bootstrap-admin.js';
@@ -222,7 +217,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const billing = new Billing(stores.pg.em, paymentProvider, refundPolicy, log);
   const enrollments = new EnrollmentService(stores.pg.em, billing, pageTokens, progressCache);
   const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens, paidEnrollments(progressCache), refundPolicy);
-  const audit = new AuditService(stores.pg.em, pageTokens);
+  const audit = auditModule.start({ em: stores.pg.em, tokens: pageTokens, unary });
   const reconciler = new PaymentReconciler(stores.pg.em, paymentProvider, { afterMs: config.paymentReconcileAfterMs }, log, registry);
   const outboxRelay = new OutboxRelay(stores.pg.em, stores.mongo.em, ingest, log, registry);
   // Settle money left open and relay the outbox, each on its own schedule.
@@ -239,7 +234,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     },
     log,
   );
-  const forum = new ForumService(stores.mongo.em, postgresForumAccess(stores.pg.em), pageTokens);
+  const forum = forumModule.start({ mongo: stores.mongo.em, pg: stores.pg.em, tokens: pageTokens, unary });
   const analytics = new AnalyticsService(stores.mongo.em, ingest, rollups);
   const assets = await assetModule.start({
     settings: config.assets,
@@ -258,8 +253,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     [CatalogServiceService, catalogHandlers(unary, catalogItems, lessons)],
     [EnrollmentServiceService, enrollmentHandlers(unary, enrollments)],
     [PaymentServiceService, paymentHandlers(unary, payments)],
-    [AuditServiceService, auditHandlers(unary, audit)],
-    [ForumServiceService, forumHandlers(unary, forum)],
+    [auditModule.definitions[0], audit.handlers],
+    [forumModule.definitions[0], forum.handlers],
     [AnalyticsServiceService, analyticsHandlers(unary, analytics)],
     [assetModule.definitions[0], assets.handlers],
   ];

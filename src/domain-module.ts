@@ -24,5 +24,5 @@ export interface DomainModule {
    * Builds and starts the domain's services, for a domain whose wiring fits
    * in a descriptor (the composition root wires the others itself).
    */
-  readonly start?: (deps: never) => Promise<unknown>;
+  readonly start?: (deps: never) => unknown;
 }
