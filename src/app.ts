@@ -2,11 +2,9 @@ import type { Server as HttpServer } from 'node:http';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { AnalyticsServiceService } from '../generated/campus/analytics/v1/analytics.js';
-import { AuditServiceService } from '../generated/campus/audit/v1/audit.js';
 import { PaymentServiceService } from '../generated/campus/billing/v1/payment.js';
 import { CatalogServiceService } from '../generated/campus/catalog/v1/catalog.js';
 import { EnrollmentServiceService } from '../generated/campus/enrollment/v1/enrollment.js';
-import { ForumServiceService } from '../generated/campus/forum/v1/forum.js';
 import { AuthServiceService } from '../generated/campus/identity/v1/auth.js';
 import { UserServiceService } from '../generated/campus/identity/v1/user.js';
 import { analyticsHandlers } from './analytics/analytics.handler.js';
@@ -17,13 +15,12 @@ import { EventRecorder } from './analytics/event-recorder.js';
 import { RollupJob } from './analytics/rollup-job.js';
 import { type AssetModuleInstance, assetModule } from './asset/asset.module.js';
 import type { PurgeHook } from './asset/purge-hook.js';
-import { auditHandlers } from './audit/audit.handler.js';
-import { AuditService } from './audit/audit.service.js';
+import { auditModule } from './audit/audit.module.js';
 import { storeAccessLookups } from './auth/access-lookups.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createAuthorizer } from './auth/authorizer.js';
 import { LoginThrottle } from './auth/login-throttle.js';
-import { authorizationRules } from './auth/rules.js';
+import { ruleTableOf } from './auth/rules.js';
 import { Billing } from './billing/billing.js';
 import { localPaymentProvider } from './billing/local-payment-provider.js';
 import { paymentHandlers } from './billing/payment.handler.js';
@@ -44,9 +41,7 @@ import { enrollmentHandlers } from './enrollment/enrollment.handler.js';
 import { EnrollmentService } from './enrollment/enrollment.service.js';
 import { paidEnrollments } from './enrollment/paid-enrollments.js';
 import { ProgressCache } from './enrollment/progress.cache.js';
-import { forumHandlers } from './forum/forum.handler.js';
-import { ForumService } from './forum/forum.service.js';
-import { postgresForumAccess } from './forum/forum-access.js';
+import { forumModule } from './forum/forum.module.js';
 import { authHandlers } from './identity/auth.handler.js';
 import { AuthService } from './identity/auth.service.js';
 import { ensureBootstrapAdmin } from './identity/bootstrap-admin.js';
@@ -67,6 +62,7 @@ import { poolMetrics } from './metrics/pool-metrics.js';
 import { instrumentPostgres } from './metrics/postgres-instrumentation.js';
 import { createRegistry } from './metrics/registry.js';
 import { mongoCollectionStats, postgresTableStats, StorageStats } from './metrics/storage-stats.js';
+import { MODULES } from './modules.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
 import { PageTokens } from './pagination/page-token.js';
 import { CallerLimits } from './server/caller-limits.js';
@@ -187,7 +183,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     log,
     () => countAuth('login_limits_local'),
   );
-  const rules = authorizationRules({ allowSignup: config.allowSignup });
+  const rules = ruleTableOf(MODULES, { allowSignup: config.allowSignup });
   const reads = readRouting(config, stores.pg, registry, log);
   // Hot reads, one cache per resource; each service invalidates what it wrote after its commit.
   const itemCache = new CatalogItemCache(cache, stores.pg.em);
@@ -221,7 +217,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const billing = new Billing(stores.pg.em, paymentProvider, refundPolicy, log);
   const enrollments = new EnrollmentService(stores.pg.em, billing, pageTokens, progressCache);
   const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens, paidEnrollments(progressCache), refundPolicy);
-  const audit = new AuditService(stores.pg.em, pageTokens);
+  const audit = auditModule.start({ em: stores.pg.em, tokens: pageTokens, unary });
   const reconciler = new PaymentReconciler(stores.pg.em, paymentProvider, { afterMs: config.paymentReconcileAfterMs }, log, registry);
   const outboxRelay = new OutboxRelay(stores.pg.em, stores.mongo.em, ingest, log, registry);
   // Settle money left open and relay the outbox, each on its own schedule.
@@ -238,7 +234,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     },
     log,
   );
-  const forum = new ForumService(stores.mongo.em, postgresForumAccess(stores.pg.em), pageTokens);
+  const forum = forumModule.start({ mongo: stores.mongo.em, pg: stores.pg.em, tokens: pageTokens, unary });
   const analytics = new AnalyticsService(stores.mongo.em, ingest, rollups);
   const assets = await assetModule.start({
     settings: config.assets,
@@ -257,11 +253,15 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     [CatalogServiceService, catalogHandlers(unary, catalogItems, lessons)],
     [EnrollmentServiceService, enrollmentHandlers(unary, enrollments)],
     [PaymentServiceService, paymentHandlers(unary, payments)],
-    [AuditServiceService, auditHandlers(unary, audit)],
-    [ForumServiceService, forumHandlers(unary, forum)],
+    [auditModule.definitions[0], audit.handlers],
+    [forumModule.definitions[0], forum.handlers],
     [AnalyticsServiceService, analyticsHandlers(unary, analytics)],
-    [assetModule.definition, assets.handlers],
+    [assetModule.definitions[0], assets.handlers],
   ];
+  const unserved = MODULES.flatMap((module) => module.definitions).filter(
+    (definition) => !services.some(([served]) => served === definition),
+  );
+  if (unserved.length > 0) throw new Error(`services of a module not served: ${unserved.map(serviceName).join(', ')}`);
   const inputs = requestDescriptors();
   for (const [definition, handlers] of services)
     server.addService(withSharedResponses(withRequestChecks(definition, inputs)), handlers as never);

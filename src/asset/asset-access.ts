@@ -1,6 +1,5 @@
 import type { Principal } from '../auth/principal.js';
-import type { CatalogItemData } from '../catalog/catalog-item-data.js';
-import { mayViewCatalogItem } from '../catalog/catalog-item-visibility.js';
+import { type CatalogItemData, mayViewCatalogItem } from '../catalog/catalog.js';
 
 /** What a caller may do with an item's assets: manage them, see the READY ones, or nothing (NOT_FOUND). */
 export type AssetAccess = 'manage' | 'view' | 'none';

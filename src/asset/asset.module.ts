@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Registry } from 'prom-client';
 import { type AssetServiceServer, AssetServiceService } from '../../generated/campus/asset/v1/asset.js';
-import type { CatalogItemCache } from '../catalog/catalog-item.cache.js';
+import type { CatalogItemCache } from '../catalog/catalog.js';
+import type { DomainModule } from '../domain-module.js';
 import type { Logger } from '../logger.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import type { Unary } from '../server/unary.js';
@@ -53,6 +54,18 @@ export interface AssetModuleInstance {
 /** Embedded servers listen on loopback only: a development default. */
 const EMBEDDED_HOST = '127.0.0.1';
 
+/** What the asset domain writes to the audit log (see AuditedActions in src/audit/audit-log.ts). */
+const ASSET_AUDIT_ACTIONS = {
+  'asset.created': 'CreateAsset (the asset is PENDING until its upload is verified)',
+  'asset.completed': 'CompleteAssetUpload that verified the object',
+  'asset.deleted': 'DeleteAsset',
+  'asset.swept': 'the sweep of PENDING assets older than ASSET_PENDING_MAX_AGE_MS',
+} as const;
+
+declare module '../audit/audit-log.js' {
+  interface AuditedActions extends Record<keyof typeof ASSET_AUDIT_ACTIONS, string> {}
+}
+
 /**
  * Course assets: facts in PostgreSQL, bytes in S3-compatible storage,
  * delivery from a CDN with signed URLs. Everything the domain owns is here;
@@ -60,12 +73,12 @@ const EMBEDDED_HOST = '127.0.0.1';
  * ORM its entities.
  */
 export const assetModule = {
-  definition: AssetServiceService,
+  definitions: [AssetServiceService],
   entities: [AssetSchema],
   rules: assetRules,
-  auditActions: ['asset.created', 'asset.completed', 'asset.deleted', 'asset.swept'],
+  auditActions: ASSET_AUDIT_ACTIONS,
   start: startAssetModule,
-} as const;
+} as const satisfies DomainModule;
 
 async function startAssetModule(deps: AssetModuleDeps): Promise<AssetModuleInstance> {
   const { settings, log } = deps;

@@ -1,11 +1,29 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { v7 as uuidv7 } from 'uuid';
 import { AuditEntrySchema } from './audit-entry.entity.js';
-import { type AuditAction, entityTypeOf } from './audited-actions.js';
+
+/**
+ * Every action the audit log records, `<entity type>.<verb>`, where the entity
+ * type (lower case, the `entity_type` column and the filter of
+ * ListAuditEntries) is the part before the dot. Each domain adds its own
+ * actions to this interface from its `<domain>.module.ts`, next to the table
+ * of them its module declares (`auditActions`); `recordAudit` takes only
+ * these. src/modules.ts composes the tables, docs/security.md shows them
+ * (`npm run docs:security`).
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: the domains' modules add the members (declaration merging)
+export interface AuditedActions {}
+
+export type AuditAction = keyof AuditedActions & string;
+
+/** The entity type of an action: what comes before the dot. */
+export function entityTypeOf(action: string): string {
+  return action.slice(0, action.indexOf('.'));
+}
 
 export interface AuditFact {
   readonly actor: string;
-  /** One of AUDITED_ACTIONS; its entity type is the part before the dot. */
+  /** One of AuditedActions; its entity type is the part before the dot. */
   readonly action: AuditAction;
   readonly entityId: string;
   /** Changed fields as { field: [before, after] }; never secrets or personal data. */

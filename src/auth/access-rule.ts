@@ -81,6 +81,12 @@ export interface MethodRule<Req = unknown, Res = unknown> {
   readonly deniedReason?: string;
 }
 
+/** What the rules depend on besides the call. */
+export interface RuleSettings {
+  /** ALLOW_SIGNUP: whether anyone may create a student account. */
+  readonly allowSignup: boolean;
+}
+
 /** Rules keyed by gRPC path, `/package.Service/Method`. */
 export type RuleTable = Readonly<Record<string, MethodRule>>;
 

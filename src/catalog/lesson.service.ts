@@ -4,7 +4,6 @@ import { v7 as uuidv7 } from 'uuid';
 import { diffOf, recordAudit } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
 import { transactional } from '../db/transaction.js';
-import type { ProgressCache } from '../enrollment/progress.cache.js';
 import { alreadyExists, failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
 import { keysetPage, malformedPageToken, type Page } from '../pagination/keyset-page.js';
@@ -51,7 +50,8 @@ const AUDITED_FIELDS = ['title', 'position'] as const;
 export interface LessonCaches {
   readonly items: CatalogItemCache;
   readonly lessons: LessonsCache;
-  readonly progress: ProgressCache;
+  /** The learners' cached progress of an item (the enrollment domain's ProgressCache), dropped with its lessons'. */
+  readonly progress: { invalidateItem(catalogItemId: string): Promise<void> };
 }
 
 /**

@@ -1,13 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/mongodb';
-import { DailyRollupSchema } from '../analytics/daily-rollup.entity.js';
-import { AnalyticsEventSchema } from '../analytics/event.entity.js';
-import { PostSchema } from '../forum/post.entity.js';
-import { ThreadSchema } from '../forum/thread.entity.js';
+import { MODULES } from '../modules.js';
 import { scopedContext } from './request-scope.js';
 
-/** Every MongoDB entity; their indexes are ensured at start. */
-export const mongoEntities = [ThreadSchema, PostSchema, AnalyticsEventSchema, DailyRollupSchema] as const;
+/** Every MongoDB entity, from the domains' modules (src/modules.ts); their indexes are ensured at start. */
+export const mongoEntities = MODULES.flatMap((module) => module.mongoEntities ?? []);
 
 export interface MongoSettings {
   readonly url: string;

@@ -2,18 +2,9 @@ import type { EntityManager } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
 import type pg from 'pg';
-import { assetModule } from '../asset/asset.module.js';
-import { AuditEntrySchema } from '../audit/audit-entry.entity.js';
-import { PaymentSchema } from '../billing/payment.entity.js';
-import { PaymentAttemptSchema } from '../billing/payment-attempt.entity.js';
-import { CatalogItemSchema } from '../catalog/catalog-item.entity.js';
-import { LessonSchema } from '../catalog/lesson.entity.js';
 import { type FieldCrypto, fieldCryptoExtension } from '../crypto/field-crypto.js';
-import { EnrollmentSchema } from '../enrollment/enrollment.entity.js';
-import { LessonProgressSchema } from '../enrollment/lesson-progress.entity.js';
 import { IdempotencyRecordSchema } from '../idempotency/idempotency-record.entity.js';
-import { SessionSchema } from '../identity/session.entity.js';
-import { UserSchema } from '../identity/user.entity.js';
+import { MODULES } from '../modules.js';
 import { OutboxEventSchema } from '../outbox/outbox-event.entity.js';
 import { connectionBounds, guardPool } from './guarded-pool.js';
 import { migrations } from './migrations/index.js';
@@ -22,21 +13,12 @@ import { type NamedPool, RoutedPostgreSqlDriver } from './replicas/routed-driver
 import { scopedContext } from './request-scope.js';
 import { perTransactionStatementTimeout, type StatementTimeoutSettings, startupStatementTimeout } from './statement-timeout.js';
 
-/** Every PostgreSQL entity; the schema they describe is the one migrations build. */
-export const postgresEntities = [
-  UserSchema,
-  CatalogItemSchema,
-  LessonSchema,
-  EnrollmentSchema,
-  LessonProgressSchema,
-  PaymentSchema,
-  AuditEntrySchema,
-  IdempotencyRecordSchema,
-  SessionSchema,
-  PaymentAttemptSchema,
-  OutboxEventSchema,
-  ...assetModule.entities,
-];
+/**
+ * Every PostgreSQL entity: the domains' (their modules, src/modules.ts) and
+ * the shared idempotency and outbox records. The schema they describe is the
+ * one migrations build.
+ */
+export const postgresEntities = [...MODULES.flatMap((module) => module.entities), IdempotencyRecordSchema, OutboxEventSchema];
 
 export interface PostgresSettings extends StatementTimeoutSettings {
   readonly url: string;

@@ -11,7 +11,8 @@ import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user
 import { COLUMNS, type Column, type Grant, RELATIONS, type Relation } from '../../src/auth/access-rule.js';
 import { methodAllowed } from '../../src/auth/method-allowed.js';
 import { renderRuleTable, SECURITY_DOC, withRuleTable } from '../../src/auth/rule-table-doc.js';
-import { authorizationRules } from '../../src/auth/rules.js';
+import { ruleTableOf } from '../../src/auth/rules.js';
+import { MODULES } from '../../src/modules.js';
 import { createUser } from '../support/builders.js';
 import { rawClient } from '../support/databases.js';
 import { bearer, call, connect } from '../support/grpc.js';
@@ -40,7 +41,7 @@ const SERVICE_METHODS = [
   'campus.analytics.v1.AnalyticsService/RecordEvents',
 ];
 
-const rules = authorizationRules({ allowSignup: true });
+const rules = ruleTableOf(MODULES, { allowSignup: true });
 const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, await readFile('generated/descriptor.binpb')));
 /** Every method of our contracts, from the descriptors. */
 const METHODS: { path: string; name: string; desc: DescMethod }[] = [...registry]
