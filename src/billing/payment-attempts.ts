@@ -21,51 +21,43 @@ export interface Attempt {
 }
 
 /**
- * Records a payment attempt and COMMITS it, in a transaction of its own,
- * before the caller asks the provider for the money. An open attempt of the
- * same request is reused (its key tells the provider it is the same charge);
+ * Records a payment attempt and COMMITS it (one statement, outside any
+ * transaction) before the caller asks the provider for the money. An open
+ * attempt of the same request is reused (its key tells the provider it is the same charge);
  * one that was already settled gets a successor with a fresh key, since its
  * key's charge was given back or declined.
  */
 export async function openAttempt(em: EntityManager, attempt: OpenAttempt, now = new Date()): Promise<Attempt & OpenAttempt> {
-  return em.fork().transactional(async (tx) => {
-    // Concurrent calls of one request: the one whose insert loses takes the winner's attempt on the next turn.
-    for (;;) {
-      const [open] = await rawQuery<{ id: string; idempotency_key: string }>(
-        tx,
-        `update payment_attempts set enrollment_id = ?, update_time = ?
-          where user_id = ? and id = (select id from payment_attempts
-                       where user_id = ? and request_key = ? and status = 'open' and amount = ? and currency = ?
+  // One statement, so no transaction of its own: reuse the open attempt (locked), else insert the next one. Concurrent
+  // calls of one request: the one whose insert loses (the key is taken) takes the winner's attempt on the next turn.
+  for (;;) {
+    const created = uuidv7();
+    const [row] = await rawQuery<{ id: string; idempotency_key: string }>(
+      em,
+      `with reused as (
+         update payment_attempts set enrollment_id = ?::uuid, update_time = ?::timestamptz
+          where user_id = ?::uuid and id = (select id from payment_attempts
+                       where user_id = ?::uuid and request_key = ?::text and status = 'open' and amount = ?::bigint and currency = ?::text
                        order by create_time desc limit 1 for update)
-          returning id, idempotency_key`,
-        [attempt.enrollmentId, now, attempt.userId, attempt.userId, attempt.requestKey, attempt.amount, attempt.currency],
-      );
-      if (open) return { ...attempt, id: open.id, idempotencyKey: open.idempotency_key };
-      const [{ n } = { n: 0 }] = await rawQuery<{ n: number }>(
-        tx,
-        'select count(*)::int as n from payment_attempts where user_id = ? and request_key = ?',
-        [attempt.userId, attempt.requestKey],
-      );
-      const created = { id: uuidv7(), idempotencyKey: n === 0 ? attempt.requestKey : `${attempt.requestKey}:${n + 1}` };
-      const inserted = await rawQuery(
-        tx,
-        `insert into payment_attempts (id, request_key, idempotency_key, user_id, enrollment_id, amount, currency, status, create_time, update_time)
-         values (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?) on conflict (user_id, idempotency_key) do nothing returning id`,
-        [
-          created.id,
-          attempt.requestKey,
-          created.idempotencyKey,
-          attempt.userId,
-          attempt.enrollmentId,
-          attempt.amount,
-          attempt.currency,
-          now,
-          now,
-        ],
-      );
-      if (inserted.length > 0) return { ...attempt, ...created };
-    }
-  });
+          returning id, idempotency_key
+       ), created as (
+         insert into payment_attempts (id, request_key, idempotency_key, user_id, enrollment_id, amount, currency, status, create_time, update_time)
+         select ?::uuid, ?::text, case when earlier.n = 0 then ?::text else ?::text || ':' || (earlier.n + 1) end,
+                ?::uuid, ?::uuid, ?::bigint, ?::text, 'open', ?::timestamptz, ?::timestamptz
+           from (select count(*)::int as n from payment_attempts where user_id = ?::uuid and request_key = ?::text) as earlier
+          where not exists (select 1 from reused)
+         on conflict (user_id, idempotency_key) do nothing
+         returning id, idempotency_key
+       )
+       select id, idempotency_key from reused union all select id, idempotency_key from created`,
+      [
+        ...[attempt.enrollmentId, now, attempt.userId, attempt.userId, attempt.requestKey, attempt.amount, attempt.currency],
+        ...[created, attempt.requestKey, attempt.requestKey, attempt.requestKey],
+        ...[attempt.userId, attempt.enrollmentId, attempt.amount, attempt.currency, now, now, attempt.userId, attempt.requestKey],
+      ],
+    );
+    if (row) return { ...attempt, id: row.id, idempotencyKey: row.idempotency_key };
+  }
 }
 
 /**
@@ -75,8 +67,14 @@ export async function openAttempt(em: EntityManager, attempt: OpenAttempt, now =
  * the transaction with ABORTED, so no enrollment stands on refunded money.
  */
 export async function completeAttempt(tx: EntityManager, id: string, enrollmentId: string, now = new Date()): Promise<void> {
-  await rawQuery(tx, `update payment_attempts set enrollment_id = ? where id = ? and status = 'open'`, [enrollmentId, id]);
-  const rows = await settle(tx, id, 'completed', now);
+  const rows = (
+    await rawQuery<{ id: string }>(
+      tx,
+      `update payment_attempts set enrollment_id = ?, status = 'completed', settle_time = ?, update_time = ?
+        where id = ? and status = 'open' returning id`,
+      [enrollmentId, now, now, id],
+    )
+  ).length;
   if (rows === 0) throw aborted('PAYMENT_ATTEMPT_SETTLED', 'the payment was settled meanwhile; retry with the same request_id');
 }
 
