@@ -6,29 +6,48 @@ import type { ChargeRequest, PaymentProvider, RefundRequest } from '../../src/bi
 import { sealedUser } from './field-keys.js';
 
 /**
- * Rows the enrollment, billing and audit tests need but whose services live
- * elsewhere, written straight to PostgreSQL.
+ * The one place rows are written straight to PostgreSQL: the facts other
+ * services own (users, catalog items, lessons, enrollments) that a test of a
+ * service that only reads them needs, sealed as the service seals them.
+ * Everything else a test makes goes through the API (builders.ts).
  */
-export async function insertUser(db: pg.Client): Promise<string> {
+export async function insertUser(
+  db: pg.Client,
+  user: { role?: 'student' | 'instructor' | 'admin'; deleted?: boolean; name?: string } = {},
+): Promise<string> {
   const id = uuidv7();
-  const sealed = sealedUser('Test Learner', `learner-${id}@example.test`);
+  const sealed = sealedUser(user.name ?? 'Test Learner', `learner-${id}@example.test`);
   await db.query(
-    `insert into users (id, name, email, email_key, role, password_hash, create_time, update_time)
-     values ($1, $2, $3, $4, 'student', 'not-a-hash', now(), now())`,
-    [id, sealed.name, sealed.email, sealed.emailKey],
+    `insert into users (id, name, email, email_key, role, password_hash, create_time, update_time, delete_time)
+     values ($1, $2, $3, $4, $5, 'not-a-hash', now(), now(), $6)`,
+    [id, sealed.name, sealed.email, sealed.emailKey, user.role ?? 'student', user.deleted ? new Date() : null],
   );
   return id;
 }
 
 export async function insertCatalogItem(
   db: pg.Client,
-  item: { priceAmount?: bigint; currency?: string; published?: boolean; lessons?: number } = {},
+  item: {
+    priceAmount?: bigint;
+    currency?: string;
+    published?: boolean;
+    lessons?: number;
+    title?: string;
+    instructorId?: string | null;
+  } = {},
 ): Promise<{ id: string; lessonIds: string[] }> {
   const id = uuidv7();
   await db.query(
-    `insert into catalog_items (id, title, description, price_amount, currency, published, create_time, update_time)
-     values ($1, 'A course', 'About things', $2, $3, $4, now(), now())`,
-    [id, (item.priceAmount ?? 0n).toString(), item.currency ?? 'EUR', item.published ?? true],
+    `insert into catalog_items (id, title, description, price_amount, currency, published, instructor_id, create_time, update_time)
+     values ($1, $2, 'About things', $3, $4, $5, $6, now(), now())`,
+    [
+      id,
+      item.title ?? 'A course',
+      (item.priceAmount ?? 0n).toString(),
+      item.currency ?? 'EUR',
+      item.published ?? true,
+      item.instructorId ?? null,
+    ],
   );
   const lessonIds: string[] = [];
   for (let position = 1; position <= (item.lessons ?? 0); position++) lessonIds.push(await insertLesson(db, id, position));
@@ -41,6 +60,22 @@ export async function insertLesson(db: pg.Client, catalogItemId: string, positio
     `insert into lessons (id, catalog_item_id, title, position, create_time, update_time) values ($1, $2, $3, $4, now(), now())`,
     [id, catalogItemId, `Lesson ${position}`, position],
   );
+  return id;
+}
+
+export async function insertEnrollment(
+  db: pg.Client,
+  userId: string,
+  catalogItemId: string,
+  status: 'active' | 'completed' | 'cancelled' = 'active',
+): Promise<string> {
+  const id = uuidv7();
+  await db.query(`insert into enrollments (id, user_id, catalog_item_id, status, enrolled_at) values ($1, $2, $3, $4, now())`, [
+    id,
+    userId,
+    catalogItemId,
+    status,
+  ]);
   return id;
 }
 
