@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type App, startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { startEmbeddedMongo } from '../src/db/embedded-mongo.js';
 import { BENCH_FIELD_KEYS_ENV } from './bench-keys.js';
 import type { BenchOptions } from './bench-options.js';
+import { type MongoStandIn, startMongoStandIn } from './mongo-stand-in-host.js';
 import { processProbe, type ServerProbe } from './process-probe.js';
 
 export interface ServiceUnderTest {
@@ -11,6 +11,8 @@ export interface ServiceUnderTest {
   readonly port: number;
   /** The service runs in this process, so this probes this process. */
   readonly probe: ServerProbe;
+  /** The MongoDB-wire stand-in the service uses, in a process of its own: its CPU is reported apart. */
+  readonly mongo: MongoStandIn;
   readonly redisKeyPrefix: string;
   /**
    * `authorization` metadata every bench call carries: a service token
@@ -28,7 +30,7 @@ const CALLER_NAME = 'bench-load';
 /**
  * The real service, built by startApp in this process, over the bench
  * database, the local Redis (under a key prefix of this run) and the
- * in-process MongoDB-wire stand-in, with one service token allowed every
+ * MongoDB-wire stand-in (in a child process), with one service token allowed every
  * method for the bench's calls.
  */
 export async function startServiceUnderTest(
@@ -36,7 +38,7 @@ export async function startServiceUnderTest(
   options: BenchOptions,
   env: Readonly<Record<string, string>> = {},
 ): Promise<ServiceUnderTest> {
-  const mongo = await startEmbeddedMongo();
+  const mongo = await startMongoStandIn();
   const redisKeyPrefix = `bench:${randomBytes(4).toString('hex')}:`;
   const token = randomBytes(32).toString('base64url');
   const serviceTokens = [{ name: CALLER_NAME, sha256: createHash('sha256').update(token).digest('hex'), methods: ['*'] }];
@@ -65,6 +67,7 @@ export async function startServiceUnderTest(
       app,
       port: app.grpcPort,
       probe: processProbe(),
+      mongo,
       redisKeyPrefix,
       authorization: `Bearer ${token}`,
       callerName: CALLER_NAME,
