@@ -17,7 +17,6 @@ import type { AssetSettings } from './asset-settings.js';
 import { AssetUrls } from './asset-urls.js';
 import { cloudFrontSigner } from './cloudfront-url-signer.js';
 import { startEmbeddedEdge } from './embedded-edge.js';
-import { startEmbeddedStorage } from './embedded-storage.js';
 import { type ObjectStorage, s3Storage } from './object-storage.js';
 import { httpPurgeHook, logPurgeHook, type PurgeHook } from './purge-hook.js';
 import { secureLinkSigner } from './secure-link-signer.js';
@@ -90,6 +89,8 @@ async function startAssetModule(deps: AssetModuleDeps): Promise<AssetModuleInsta
     const signer = await signerOf(settings);
     let s3 = settings.storage;
     if (!s3) {
+      // Loaded only when it runs: s3rver and its dependencies are tens of MiB a deployment on real S3 never needs.
+      const { startEmbeddedStorage } = await import('./embedded-storage.js');
       const embedded = await startEmbeddedStorage(deps.dataDir, EMBEDDED_HOST, settings.embeddedStoragePort);
       stops.push(() => embedded.stop());
       s3 = embedded.settings;
