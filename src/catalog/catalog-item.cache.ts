@@ -3,7 +3,7 @@ import type { Cache } from '../cache/cache.js';
 import type { CachedResource } from '../cache/cached-resource.js';
 import type { Codec } from '../cache/codec.js';
 import { CatalogItemRepository } from './catalog-item.repository.js';
-import { type CatalogItemData, catalogItemData } from './catalog-item-data.js';
+import type { CatalogItemData } from './catalog-item-data.js';
 
 /**
  * GetCatalogItem and BatchGetCatalogItems through the cache: key
@@ -29,8 +29,8 @@ export class CatalogItemCache {
       load: async (ids) => {
         const repository = CatalogItemRepository.of(em);
         // A point read stays a primary-key lookup; a batch is one `in (...)` select.
-        const rows = ids.length === 1 ? [await repository.findById(ids[0] as string)] : await repository.findByIds(ids);
-        return new Map(rows.filter((row) => row !== null).map((row) => [row.id, catalogItemData(row)]));
+        const rows = ids.length === 1 ? [await repository.readById(ids[0] as string)] : await repository.readByIds(ids);
+        return new Map(rows.filter((row) => row !== null).map((row) => [row.id, row]));
       },
     });
   }

@@ -1,7 +1,8 @@
 import { type EntityManager, LockMode } from '@mikro-orm/core';
 import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
-import { findByPrimaryKey, readEntities, selectFrom } from '../db/point-read.js';
+import { findByPrimaryKey, readModelByPrimaryKey, readModels, selectFrom } from '../db/point-read.js';
 import { type CatalogItem, CatalogItemSchema } from './catalog-item.entity.js';
+import { type CatalogItemData, catalogItemData } from './catalog-item-data.js';
 
 /** The sort keys ListCatalogItems offers; each has a (key, id) index, alone and after each filter. */
 export type CatalogItemSortKey = 'createTime' | 'title' | 'priceAmount';
@@ -54,8 +55,9 @@ const COLUMNS = [
 
 /**
  * The queries of catalog items. Reads select every column but the lazy
- * `search` tsvector. `findById` and `findByIds` are the read paths a cache
- * may wrap.
+ * `search` tsvector. Two kinds of read: `read*` return plain read models
+ * (CatalogItemData) through fixed statements, for answers and the cache;
+ * `find*` return the transaction's managed entities, for writes.
  */
 export class CatalogItemRepository extends EntityRepository<CatalogItem> {
   /** The CatalogItem repository of `em` (the request's unit of work, or a transaction's). */
@@ -63,18 +65,20 @@ export class CatalogItemRepository extends EntityRepository<CatalogItem> {
     return new CatalogItemRepository(em as SqlEntityManager, CatalogItemSchema);
   }
 
-  /**
-   * Point read by primary key: one fixed select, no relation loaded (see
-   * findByPrimaryKey for what comes back). Null when no such item.
-   */
-  async findById(id: string): Promise<CatalogItem | null> {
-    return findByPrimaryKey(this.getEntityManager(), this.entityName, id);
+  /** Point read by primary key: one fixed select, no relation loaded. Null when no such item. */
+  readById(id: string): Promise<CatalogItemData | null> {
+    return readModelByPrimaryKey<CatalogItemData, CatalogItem>(this.getEntityManager(), this.entityName, id);
   }
 
   /** The items with these ids that exist, in no particular order, in one query. */
-  async findByIds(ids: readonly string[]): Promise<CatalogItem[]> {
+  async readByIds(ids: readonly string[]): Promise<CatalogItemData[]> {
     if (ids.length === 0) return [];
-    return this.find({ id: { $in: [...new Set(ids)] } });
+    return (await this.find({ id: { $in: [...new Set(ids)] } })).map(catalogItemData);
+  }
+
+  /** The item as a managed entity of the transaction, to change (one fixed select unless the unit of work holds it). */
+  async findById(id: string): Promise<CatalogItem | null> {
+    return findByPrimaryKey(this.getEntityManager(), this.entityName, id);
   }
 
   /** Reads the item and locks its row until the transaction ends (publication and deletion rules). */
@@ -87,10 +91,10 @@ export class CatalogItemRepository extends EntityRepository<CatalogItem> {
    * `where [published = ?] [and instructor_id = ?] and (key, id) < (?, ?)
    * order by key desc, id desc limit n` (`>` and `asc` when ascending).
    */
-  async list(query: CatalogItemListQuery): Promise<CatalogItem[]> {
-    // Written out rather than built by the ORM on every call, and read
-    // through readEntities: hydrating a page of managed entities cost
-    // several times the query.
+  async readPage(query: CatalogItemListQuery): Promise<CatalogItemData[]> {
+    // Written out rather than built by the ORM on every call, and read as
+    // plain read models: hydrating a page of managed entities cost several
+    // times the query.
     const { column, cast } = SORT_COLUMNS[query.sort];
     const conditions: string[] = [];
     const params: unknown[] = [];
@@ -108,7 +112,7 @@ export class CatalogItemRepository extends EntityRepository<CatalogItem> {
     const em = this.getEntityManager();
     const where = conditions.length === 0 ? '' : ` where ${conditions.join(' and ')}`;
     const sql = `${selectFrom(em, this.entityName)}${where} order by "${column}" ${direction}, "id" ${direction} limit ?`;
-    return readEntities(em, this.entityName, sql, params);
+    return readModels<CatalogItemData, CatalogItem>(em, this.entityName, sql, params);
   }
 
   /**

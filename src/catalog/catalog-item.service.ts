@@ -153,7 +153,7 @@ export class CatalogItemService {
     });
   }
 
-  async list(query: ListCatalogItems): Promise<Page<CatalogItem>> {
+  async list(query: ListCatalogItems): Promise<Page<CatalogItemData>> {
     const checks = new FieldChecks();
     const size = pageSize(query.pageSize, checks);
     const order = parseCatalogItemOrder(query.orderBy, checks);
@@ -162,7 +162,7 @@ export class CatalogItemService {
     const instructorId = query.instructorId === '' ? undefined : query.instructorId.toLowerCase();
     const described = `catalog_items.list published=${query.published ?? '*'} instructor=${instructorId ?? '*'} order=${order.sort} ${order.direction}`;
     const position = this.tokens.decode(query.pageToken, described);
-    const rows = await this.items.list({
+    const rows = await this.items.readPage({
       published: query.published,
       instructorId,
       sort: order.sort,
@@ -349,7 +349,7 @@ function auditView(item: CatalogItem) {
   };
 }
 
-function sortKeyOf(item: CatalogItem, sort: CatalogItemSortKey): string {
+function sortKeyOf(item: CatalogItemData, sort: CatalogItemSortKey): string {
   switch (sort) {
     case 'createTime':
       return item.createTime.toISOString();

@@ -115,6 +115,37 @@ export async function readEntities<T extends object>(
 }
 
 /**
+ * Runs one statement that selects `selectFrom(entityName)`'s columns and
+ * returns its rows as plain read models `V` (the entity's stored fields,
+ * relations as `{ id }`), never managed entities, in or out of a
+ * transaction: the fast read path of a repository, for answers and caches.
+ */
+export async function readModels<V, T extends object = object>(
+  em: EntityManager,
+  entityName: EntityName<T>,
+  sql: string,
+  params: readonly unknown[],
+): Promise<V[]> {
+  const tx = untouched(em) ? undefined : em.getTransactionContext();
+  const connection = em.getConnection(tx === undefined ? 'read' : 'write');
+  const rows: Record<string, unknown>[] = await connection.execute(sql, [...params], 'all', tx);
+  const { detach } = readerOf(em, entityName);
+  return rows.map((row) => detach(row) as V);
+}
+
+/** One read model by primary key (`where "id" = ?` plus `condition`); see readModels. */
+export async function readModelByPrimaryKey<V, T extends object = object>(
+  em: EntityManager,
+  entityName: EntityName<T>,
+  id: string,
+  condition: { readonly sql: string } | undefined = undefined,
+): Promise<V | null> {
+  const sql = `${selectFrom(em, entityName)} where "id" = ?${condition ? ` and ${condition.sql}` : ''}`;
+  const [found] = await readModels<V, T>(em, entityName, sql, [id]);
+  return found ?? null;
+}
+
+/**
  * One entity by primary key (`where "id" = ?` plus `condition`, plain SQL
  * over the table's columns) through a fixed statement; see readEntities for
  * what comes back. An entity this unit of work already holds is read through

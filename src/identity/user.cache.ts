@@ -4,7 +4,7 @@ import type { CachedResource } from '../cache/cached-resource.js';
 import { type Codec, jsonCodec } from '../cache/codec.js';
 import type { KeyRing } from '../crypto/key-ring.js';
 import { UserRepository } from './user.repository.js';
-import { type UserData, userData } from './user-data.js';
+import type { UserData } from './user-data.js';
 
 /**
  * GetUser through the cache: key `v2:user:{<id>}` (lower-case id), the
@@ -31,8 +31,8 @@ export class UserCache {
       codec: sealedCodec(jsonCodec<UserData>(['createTime', 'updateTime']), keyRing),
       load: async (ids) => {
         const repository = UserRepository.of(em);
-        const rows = ids.length === 1 ? [await repository.findById(ids[0] as string)] : await repository.findByIds(ids);
-        return new Map(rows.filter((row) => row !== null).map((row) => [row.id, userData(row)]));
+        const rows = ids.length === 1 ? [await repository.readById(ids[0] as string)] : await repository.readByIds(ids);
+        return new Map(rows.filter((row) => row !== null).map((row) => [row.id, row]));
       },
     });
   }

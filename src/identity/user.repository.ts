@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { fieldCryptoOf } from '../crypto/field-crypto.js';
-
-import { findByPrimaryKey } from '../db/point-read.js';
+import { findByPrimaryKey, readModelByPrimaryKey } from '../db/point-read.js';
 import { type User, type UserRole, UserSchema } from './user.entity.js';
+import { type UserData, userData } from './user-data.js';
 
 /** Where a ListUsers page starts: after the user with this create_time and id. */
 export interface UserPosition {
@@ -15,7 +15,9 @@ const LIVE = { sql: '"delete_time" is null', where: { deleteTime: null } };
 
 /**
  * The queries of users. Deleted users (delete_time set) keep their row for
- * history but are invisible here: every read filters them out.
+ * history but are invisible here: every read filters them out. `read*`
+ * return plain profiles (UserData, never the password hash), for answers and
+ * the cache; `find*` return managed entities, for writes and sign-in.
  */
 export class UserRepository extends EntityRepository<User> {
   /** The User repository of `em` (the request's unit of work, or a transaction's). */
@@ -27,14 +29,20 @@ export class UserRepository extends EntityRepository<User> {
    * Point read by primary key; null when no such user, or it was deleted.
    * One fixed statement: the ORM building it anew took a fifth of the call.
    */
-  async findById(id: string): Promise<User | null> {
-    return findByPrimaryKey(this.getEntityManager(), this.entityName, id, LIVE);
+  async readById(id: string): Promise<UserData | null> {
+    const user = await readModelByPrimaryKey<User, User>(this.getEntityManager(), this.entityName, id, LIVE);
+    return user && userData(user);
   }
 
   /** The live users among `ids` (any order, each at most once). */
-  async findByIds(ids: readonly string[]): Promise<User[]> {
+  async readByIds(ids: readonly string[]): Promise<UserData[]> {
     if (ids.length === 0) return [];
-    return this.find({ id: { $in: [...new Set(ids)] }, deleteTime: null });
+    return (await this.find({ id: { $in: [...new Set(ids)] }, deleteTime: null })).map(userData);
+  }
+
+  /** The live user as a managed entity of the transaction (one fixed select unless the unit of work holds it). */
+  async findById(id: string): Promise<User | null> {
+    return findByPrimaryKey(this.getEntityManager(), this.entityName, id, LIVE);
   }
 
   /**

@@ -154,7 +154,7 @@ export class UserService {
   }
 
   /** The users of `ids` in that order (duplicates repeated); NOT_FOUND names the first missing id. */
-  async batchGet(ids: readonly string[]): Promise<User[]> {
+  async batchGet(ids: readonly string[]): Promise<UserData[]> {
     const checks = new FieldChecks().check(
       ids.length <= BATCH_GET_MAX_IDS,
       'ids',
@@ -165,7 +165,7 @@ export class UserService {
       for (const [i, id] of ids.entries()) checks.uuid(id, `ids[${i}]`);
     }
     checks.throwIfAny();
-    const found = new Map((await this.users.findByIds(ids)).map((u) => [u.id, u]));
+    const found = new Map((await this.users.readByIds(ids)).map((u) => [u.id, u]));
     return ids.map((id) => {
       const user = found.get(id.toLowerCase());
       if (!user) throw notFound('User', id);
