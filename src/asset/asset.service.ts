@@ -5,6 +5,7 @@ import type { Principal } from '../auth/principal.js';
 import type { CatalogItemCache, CatalogItemData } from '../catalog/catalog.js';
 import { LessonRepository } from '../catalog/lesson.repository.js';
 import { transactional } from '../db/transaction.js';
+import { enrollmentReads } from '../enrollment/enrollment.js';
 import { DomainError, failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
 import { claimRequest } from '../idempotency/idempotency.js';
@@ -314,7 +315,7 @@ export class AssetService {
   }
 
   private async isLearner(viewer: Principal, item: CatalogItemData): Promise<boolean> {
-    return viewer.kind === 'user' && AssetRepository.of(this.em).isLearner(viewer.id, item.id);
+    return viewer.kind === 'user' && enrollmentReads(this.em).isEnrolled(viewer.id, item.id);
   }
 
   /** Compares what storage holds with what was declared; the first difference refuses the upload. */

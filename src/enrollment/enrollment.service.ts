@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
 import type { Billing, EnrollmentCharge } from '../billing/billing.js';
+import { catalogReads } from '../catalog/catalog.js';
 import { transactional } from '../db/transaction.js';
 import { aborted, alreadyExists, type DomainError, failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
@@ -255,7 +256,7 @@ export class EnrollmentService {
       const enrollments = EnrollmentRepository.of(tx);
       const enrollment = await enrollments.lockForLesson(cmd.userId, cmd.lessonId);
       if (!enrollment) {
-        if (!(await enrollments.lessonExists(cmd.lessonId))) throw notFound('Lesson', cmd.lessonId);
+        if (!(await catalogReads(tx).lessonExists(cmd.lessonId))) throw notFound('Lesson', cmd.lessonId);
         throw failedPrecondition('NOT_ENROLLED', {
           type: 'ENROLLMENT',
           subject: `lessons/${cmd.lessonId}`,
