@@ -2,6 +2,7 @@ import { type EntityManager, LockMode } from '@mikro-orm/core';
 import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { findByPrimaryKey, readEntities, selectFrom } from '../db/point-read.js';
 import { rawQuery } from '../db/raw-query.js';
+import type { Money } from '../validation/money.js';
 import { type CatalogItem, CatalogItemSchema } from './catalog-item.entity.js';
 
 /** The sort keys ListCatalogItems offers; each has a (key, id) index, alone and after each filter. */
@@ -170,6 +171,24 @@ export class CatalogItemRepository extends EntityRepository<CatalogItem> {
   /** The teaching user of an item (null for none); undefined when there is no such item. */
   async instructorOf(id: string): Promise<ItemInstructor | undefined> {
     return instructorBy(this.getEntityManager(), 'select instructor_id from catalog_items where id = ?', id);
+  }
+
+  /**
+   * The price of an item still to be charged for the request `requestId` of
+   * `operation`, in one statement: undefined when there is nothing to charge
+   * (no such item, a free one, or a request whose idempotency record says it
+   * already committed).
+   */
+  async priceToCharge(id: string, operation: string, requestId: string): Promise<Money | undefined> {
+    const [row] = await rawQuery<{ price_amount: string; currency: string; done: boolean }>(
+      this.getEntityManager(),
+      `select ci.price_amount::text as price_amount, ci.currency,
+              exists(select 1 from idempotency_records where operation = ? and request_id = ?) as done
+         from catalog_items ci where ci.id = ?`,
+      [operation, requestId, id],
+    );
+    if (!row || row.done || BigInt(row.price_amount) <= 0n) return undefined;
+    return { amountMinor: BigInt(row.price_amount), currencyCode: row.currency };
   }
 
   /** The title of each item among `ids` that exists (one statement). */

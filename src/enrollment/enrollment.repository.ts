@@ -2,7 +2,6 @@ import { type EntityManager, LockMode } from '@mikro-orm/core';
 import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { rawQuery } from '../db/raw-query.js';
 import type { TimeIdPosition } from '../pagination/time-id-keyset.js';
-import type { Money } from '../validation/money.js';
 import { type Enrollment, EnrollmentSchema, type EnrollmentStatus } from './enrollment.entity.js';
 
 /** What Enroll must know before it writes, read in one statement. */
@@ -70,25 +69,6 @@ export class EnrollmentRepository extends EntityRepository<Enrollment> {
           : { published: row.published === true, priceAmount: BigInt(row.price_amount ?? 0), currency: row.currency ?? '' },
       existing: row.existing ?? undefined,
     };
-  }
-
-  /**
-   * What an Enroll will charge, read before its transaction so that the
-   * payment attempt can be recorded first: the item's price, or undefined
-   * when there is nothing to charge (no such item, a free one, or a
-   * request_id whose enrollment already committed). The transaction checks
-   * the price again.
-   */
-  async priceToCharge(catalogItemId: string, operation: string, requestId: string): Promise<Money | undefined> {
-    const [row] = await rawQuery<{ price_amount: string; currency: string; done: boolean }>(
-      this.getEntityManager(),
-      `select ci.price_amount::text as price_amount, ci.currency,
-              exists(select 1 from idempotency_records where operation = ? and request_id = ?) as done
-         from catalog_items ci where ci.id = ?`,
-      [operation, requestId, catalogItemId],
-    );
-    if (!row || row.done || BigInt(row.price_amount) <= 0n) return undefined;
-    return { amountMinor: BigInt(row.price_amount), currencyCode: row.currency };
   }
 
   /**

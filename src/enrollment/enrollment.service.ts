@@ -164,7 +164,8 @@ export class EnrollmentService {
 
   /** Opens the charge of a priced enrollment (its attempt committed) before its transaction begins. */
   private async openChargeFor(cmd: Enroll, enrollmentId: string): Promise<EnrollmentCharge | undefined> {
-    const price = await this.enrollments.priceToCharge(cmd.catalogItemId, ENROLL, cmd.requestId);
+    // Read before the transaction so that the payment attempt can be recorded first; the transaction checks the price again.
+    const price = await catalogReads(this.em).priceToCharge(cmd.catalogItemId, ENROLL, cmd.requestId);
     if (!price) return undefined;
     return this.billing.openCharge({
       // A retry of the same request (same request_id) is the same charge at the provider.

@@ -51,9 +51,8 @@ const KNOWN_EXCEPTIONS: readonly string[] = [
   'catalog/catalog-item.repository.ts -> enrollments',
   'catalog/catalog-item.repository.ts -> users',
   // enrollContext (the user exists, the item and its price, any enrollment already there: Enroll's checks in one
-  // statement), priceToCharge (the price, with whether the request already committed), partiesOf (the
-  // authorizer's enrollment lookup: its user, item and the item's instructor in one join), lockForLesson (the
-  // enrollment of a lesson's item, locked in one statement).
+  // statement), partiesOf (the authorizer's enrollment lookup: its user, item and the item's instructor in one
+  // join), lockForLesson (the enrollment of a lesson's item, locked in one statement).
   'enrollment/enrollment.repository.ts -> catalog_items',
   'enrollment/enrollment.repository.ts -> lessons',
   'enrollment/enrollment.repository.ts -> users',
