@@ -21,7 +21,7 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { createAuthorizer } from './auth/authorizer.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { ruleTableOf } from './auth/rules.js';
-import { Billing } from './billing/billing.js';
+import { Billing, billingReads } from './billing/billing.js';
 import { localPaymentProvider } from './billing/local-payment-provider.js';
 import { paymentHandlers } from './billing/payment.handler.js';
 import { PaymentService } from './billing/payment.service.js';
@@ -29,6 +29,7 @@ import type { PaymentProvider } from './billing/payment-provider.js';
 import { PaymentReconciler } from './billing/payment-reconciler.js';
 import { Cache } from './cache/cache.js';
 import { catalogHandlers } from './catalog/catalog.handler.js';
+import { catalogReads } from './catalog/catalog.js';
 import { CatalogItemCache } from './catalog/catalog-item.cache.js';
 import { CatalogItemService } from './catalog/catalog-item.service.js';
 import { LessonService } from './catalog/lesson.service.js';
@@ -38,9 +39,11 @@ import { fieldCryptoOf } from './crypto/field-crypto.js';
 import { postgresPools } from './db/postgres.js';
 import { runInRequestScope } from './db/request-scope.js';
 import { enrollmentHandlers } from './enrollment/enrollment.handler.js';
+import { enrollmentReads } from './enrollment/enrollment.js';
 import { EnrollmentService } from './enrollment/enrollment.service.js';
 import { paidEnrollments } from './enrollment/paid-enrollments.js';
 import { ProgressCache } from './enrollment/progress.cache.js';
+import { forumReads } from './forum/forum.js';
 import { forumModule } from './forum/forum.module.js';
 import { authHandlers } from './identity/auth.handler.js';
 import { AuthService } from './identity/auth.service.js';
@@ -191,7 +194,16 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     log,
     {
       authenticate: createAuthenticator(config.serviceTokens, sessions),
-      authorize: createAuthorizer(rules, storeAccessLookups({ pg: stores.pg.em, mongo: stores.mongo.em, item: (id) => itemCache.get(id) })),
+      authorize: createAuthorizer(
+        rules,
+        storeAccessLookups({
+          catalog: catalogReads(stores.pg.em),
+          enrollments: enrollmentReads(stores.pg.em),
+          payments: billingReads(stores.pg.em),
+          forum: forumReads(stores.mongo.em),
+          item: (id) => itemCache.get(id),
+        }),
+      ),
       limits: new CallerLimits(config.maxConcurrentCallsPerCaller),
       routeReads: reads.route,
       drain,

@@ -60,14 +60,4 @@ export class AssetRepository extends EntityRepository<Asset> {
     );
     return rows.map((r) => ({ status: r.status, count: Number(r.count), bytes: Number(r.bytes) }));
   }
-
-  /** Whether the user has an active or completed enrollment in the item. */
-  async isLearner(userId: string, catalogItemId: string): Promise<boolean> {
-    const rows = await rawQuery<{ one: number }>(
-      this.getEntityManager(),
-      "select 1 as one from enrollments where user_id = ? and catalog_item_id = ? and status in ('active', 'completed')",
-      [userId, catalogItemId],
-    );
-    return rows.length > 0;
-  }
 }

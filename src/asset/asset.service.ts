@@ -2,9 +2,9 @@ import type { EntityManager } from '@mikro-orm/core';
 import { v7 as uuidv7 } from 'uuid';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
-import type { CatalogItemCache, CatalogItemData } from '../catalog/catalog.js';
-import { LessonRepository } from '../catalog/lesson.repository.js';
+import { type CatalogItemCache, type CatalogItemData, catalogReads } from '../catalog/catalog.js';
 import { transactional } from '../db/transaction.js';
+import { enrollmentReads } from '../enrollment/enrollment.js';
 import { DomainError, failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
 import { claimRequest } from '../idempotency/idempotency.js';
@@ -108,8 +108,8 @@ export class AssetService {
         if (!first) throw notFound('Asset', replayOf);
         return first;
       }
-      const lesson = input.lessonId === '' ? null : await LessonRepository.of(tx).findById(input.lessonId.toLowerCase());
-      if (input.lessonId !== '' && lesson?.catalogItem.id !== item.id) throw notFound('Lesson', input.lessonId);
+      const lesson = input.lessonId === '' ? null : await catalogReads(tx).lesson(input.lessonId.toLowerCase());
+      if (input.lessonId !== '' && lesson?.catalogItemId !== item.id) throw notFound('Lesson', input.lessonId);
       const now = new Date();
       const created = assets.create({
         id,
@@ -194,8 +194,8 @@ export class AssetService {
     const manage = access === 'manage';
     const seesMaterial = manage || (await this.isLearner(viewer, item));
     if (lessonId !== '') {
-      const lesson = await LessonRepository.of(this.em).findById(lessonId);
-      if (!lesson || lesson.catalogItem.id !== item.id || !seesMaterial) throw notFound('Lesson', query.lessonId);
+      const lesson = await catalogReads(this.em).lesson(lessonId);
+      if (!lesson || lesson.catalogItemId !== item.id || !seesMaterial) throw notFound('Lesson', query.lessonId);
     }
     const states: AssetStateName[] = manage ? ['pending', 'ready'] : ['ready'];
     const described = `assets;item=${catalogItemId};lesson=${lessonId};material=${seesMaterial};states=${states.join(',')}`;
@@ -224,8 +224,8 @@ export class AssetService {
   /** The delivery URLs of a lesson's READY assets, oldest first. */
   async lessonUrls(lessonId: string, viewer: Principal): Promise<DeliveryUrl[]> {
     new FieldChecks().uuid(lessonId, 'lesson_id').throwIfAny();
-    const lesson = await LessonRepository.of(this.em).findById(lessonId.toLowerCase());
-    const item = lesson ? await this.deps.items.get(lesson.catalogItem.id) : undefined;
+    const lesson = await catalogReads(this.em).lesson(lessonId.toLowerCase());
+    const item = lesson ? await this.deps.items.get(lesson.catalogItemId) : undefined;
     if (!lesson || !item || (await this.accessTo(viewer, item, true)) === 'none') throw notFound('Lesson', lessonId);
     const assets = await AssetRepository.of(this.em).readyOfLesson(lesson.id, MAX_BATCH_URLS);
     const now = new Date();
@@ -314,7 +314,7 @@ export class AssetService {
   }
 
   private async isLearner(viewer: Principal, item: CatalogItemData): Promise<boolean> {
-    return viewer.kind === 'user' && AssetRepository.of(this.em).isLearner(viewer.id, item.id);
+    return viewer.kind === 'user' && enrollmentReads(this.em).isEnrolled(viewer.id, item.id);
   }
 
   /** Compares what storage holds with what was declared; the first difference refuses the upload. */

@@ -1,11 +1,4 @@
-import type { EntityManager } from '@mikro-orm/core';
-import type { EntityManager as MongoEntityManager } from '@mikro-orm/mongodb';
-import { type Document, ObjectId } from 'mongodb';
 import type { CatalogItemVisibility } from '../catalog/catalog-item-visibility.js';
-import { mongoTimeLimit } from '../db/mongo-time-limit.js';
-import { rawQuery } from '../db/raw-query.js';
-import { PostSchema } from '../forum/post.entity.js';
-import { ThreadSchema } from '../forum/thread.entity.js';
 
 /** What authorization needs to know of a catalog item. */
 export interface ItemAccess {
@@ -53,56 +46,47 @@ export function isResourceId(id: string): boolean {
   return UUID.test(id) || OBJECT_ID.test(id);
 }
 
-interface ItemRow {
-  instructor_id: string | null;
-}
-
-/** Where the lookups read. */
+/**
+ * Where the lookups read: each domain's reads of its own tables (the catalog's
+ * CatalogReads, the enrollment domain's EnrollmentReads, billing's
+ * BillingReads, the forum's ForumReads), composed by the composition root
+ * (src/app.ts). They take ids as given; the lookups check the ids' form first.
+ */
 export interface AccessSources {
-  /** The request-scoped PostgreSQL EntityManager. */
-  readonly pg: EntityManager;
-  /** The request-scoped MongoDB EntityManager (forum documents). */
-  readonly mongo: MongoEntityManager;
+  readonly catalog: {
+    instructorOfItem(itemId: string): Promise<ItemAccess | undefined>;
+    instructorOfLesson(lessonId: string): Promise<ItemAccess | undefined>;
+    itemOfLesson(lessonId: string): Promise<string | undefined>;
+  };
+  readonly enrollments: { enrollmentParties(id: string): Promise<EnrollmentAccess | undefined> };
+  readonly payments: { payerOf(paymentId: string): Promise<string | undefined> };
+  readonly forum: {
+    itemOfThread(threadId: string): Promise<string | undefined>;
+    itemOfPost(postId: string): Promise<string | undefined>;
+  };
   /** A catalog item as GetCatalogItem reads it (the item cache); undefined when there is none. */
   readonly item: (id: string) => Promise<CatalogItemVisibility | undefined>;
 }
 
-/** AccessLookups over PostgreSQL, MongoDB and the catalog item cache. */
-export function storeAccessLookups({ pg: em, mongo, item: readItem }: AccessSources): AccessLookups {
-  const one = async <Row>(id: string, sql: string): Promise<Row | undefined> => {
-    if (!UUID.test(id)) return undefined;
-    const [row] = await rawQuery<Row>(em, sql, [id]);
-    return row;
-  };
-  const itemOfDocument = async (collection: string, id: string): Promise<string | undefined> => {
-    if (!OBJECT_ID.test(id)) return undefined;
-    const doc = await mongo
-      .getCollection<Document>(collection)
-      .findOne({ _id: new ObjectId(id) }, { projection: { catalogItemId: 1 }, ...mongoTimeLimit() });
-    return typeof doc?.catalogItemId === 'string' ? doc.catalogItemId : undefined;
-  };
-  const item = (row: ItemRow | undefined): ItemAccess | undefined => row && { instructorId: row.instructor_id };
+/** AccessLookups over the domains' reads and the catalog item cache; an id of the wrong form reads nothing. */
+export function storeAccessLookups({ catalog, enrollments, payments, forum, item }: AccessSources): AccessLookups {
+  const uuid = readingOnly(UUID);
+  const objectId = readingOnly(OBJECT_ID);
   return {
-    catalogItem: async (id) => item(await one<ItemRow>(id, 'select instructor_id from catalog_items where id = ?')),
-    lessonItem: async (lessonId) =>
-      item(
-        await one<ItemRow>(
-          lessonId,
-          'select c.instructor_id from lessons l join catalog_items c on c.id = l.catalog_item_id where l.id = ?',
-        ),
-      ),
-    enrollment: async (id) => {
-      const row = await one<{ user_id: string; catalog_item_id: string; instructor_id: string | null }>(
-        id,
-        'select e.user_id, c.instructor_id, e.catalog_item_id from enrollments e join catalog_items c on c.id = e.catalog_item_id where e.id = ?',
-      );
-      return row && { userId: row.user_id, catalogItemId: row.catalog_item_id, instructorId: row.instructor_id };
-    },
-    paymentOwner: async (id) => (await one<{ user_id: string }>(id, 'select user_id from payments where id = ?'))?.user_id,
-    itemVisibility: async (id) => (UUID.test(id) ? readItem(id) : undefined),
-    lessonItemId: async (lessonId) =>
-      (await one<{ catalog_item_id: string }>(lessonId, 'select catalog_item_id from lessons where id = ?'))?.catalog_item_id,
-    threadItemId: (threadId) => itemOfDocument(ThreadSchema.meta.collection, threadId),
-    postItemId: (postId) => itemOfDocument(PostSchema.meta.collection, postId),
+    catalogItem: uuid((id) => catalog.instructorOfItem(id)),
+    lessonItem: uuid((lessonId) => catalog.instructorOfLesson(lessonId)),
+    enrollment: uuid((id) => enrollments.enrollmentParties(id)),
+    paymentOwner: uuid((id) => payments.payerOf(id)),
+    itemVisibility: uuid(item),
+    lessonItemId: uuid((lessonId) => catalog.itemOfLesson(lessonId)),
+    threadItemId: objectId((threadId) => forum.itemOfThread(threadId)),
+    postItemId: objectId((postId) => forum.itemOfPost(postId)),
   };
+}
+
+/** A read that is asked only for ids of `form`, and answers undefined for any other. */
+function readingOnly(form: RegExp) {
+  return <T>(read: (id: string) => Promise<T | undefined>) =>
+    async (id: string): Promise<T | undefined> =>
+      form.test(id) ? read(id) : undefined;
 }

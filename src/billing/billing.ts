@@ -174,3 +174,18 @@ export class EnrollmentCharge {
     }
   }
 }
+
+/**
+ * What the other domains read of billing's tables (payments,
+ * payment_attempts), each one statement on `em`. Ids are taken as given: a
+ * caller checks their form first.
+ */
+export interface BillingReads {
+  /** The paying user of a payment; undefined when there is no such payment. */
+  payerOf(paymentId: string): Promise<string | undefined>;
+}
+
+/** BillingReads over `em` (the request's unit of work, or a transaction's). */
+export function billingReads(em: EntityManager): BillingReads {
+  return { payerOf: (paymentId) => PaymentRepository.of(em).payerOf(paymentId) };
+}

@@ -26,6 +26,12 @@ export class PaymentRepository extends EntityRepository<Payment> {
     return row?.enrollment_id;
   }
 
+  /** The paying user of a payment; undefined when there is no such payment. */
+  async payerOf(id: string): Promise<string | undefined> {
+    const [row] = await rawQuery<{ user_id: string }>(this.getEntityManager(), 'select user_id from payments where id = ?', [id]);
+    return row?.user_id;
+  }
+
   /** Reads and row-locks (FOR UPDATE) a payment until the transaction ends. */
   async lockById(id: string): Promise<Payment | null> {
     return this.findOne({ id }, { lockMode: LockMode.PESSIMISTIC_WRITE });

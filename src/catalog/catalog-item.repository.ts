@@ -1,6 +1,8 @@
 import { type EntityManager, LockMode } from '@mikro-orm/core';
 import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { findByPrimaryKey, readModelByPrimaryKey, readModels, selectFrom } from '../db/point-read.js';
+import { rawQuery } from '../db/raw-query.js';
+import type { Money } from '../validation/money.js';
 import { type CatalogItem, CatalogItemSchema } from './catalog-item.entity.js';
 import { type CatalogItemData, catalogItemData } from './catalog-item-data.js';
 
@@ -52,6 +54,34 @@ const COLUMNS = [
   'update_time',
   'version',
 ];
+
+/** Who teaches a catalog item; null for nobody. */
+export interface ItemInstructor {
+  readonly instructorId: string | null;
+}
+
+/** The instructor_id of the one row `sql` (one `?`, the id) selects; undefined for none. */
+export async function instructorBy(em: EntityManager, sql: string, id: string): Promise<ItemInstructor | undefined> {
+  const [row] = await rawQuery<{ instructor_id: string | null }>(em, sql, [id]);
+  return row && { instructorId: row.instructor_id };
+}
+
+/** A user towards a catalog item (see CatalogItemRepository.standingOf). */
+export interface ItemStanding {
+  /** The item's instructor, or an admin. */
+  readonly teachesOrAdmin: boolean;
+  /** Holds an active or completed enrollment in the item. */
+  readonly enrolled: boolean;
+}
+
+const STANDING_QUERY = `
+  select u.role = 'admin' or ci.instructor_id = u.id as moderator,
+         exists (select 1 from enrollments e
+                  where e.user_id = u.id and e.catalog_item_id = ci.id
+                    and e.status in ('active', 'completed')) as member
+    from catalog_items ci
+    left join users u on u.id = ? and u.delete_time is null
+   where ci.id = ?`;
 
 /**
  * The queries of catalog items. Reads select every column but the lazy
@@ -140,6 +170,54 @@ export class CatalogItemRepository extends EntityRepository<CatalogItem> {
       item: this.getEntityManager().map(this.entityName, row as never),
       rank: Number(rank),
     }));
+  }
+
+  /** The teaching user of an item (null for none); undefined when there is no such item. */
+  async instructorOf(id: string): Promise<ItemInstructor | undefined> {
+    return instructorBy(this.getEntityManager(), 'select instructor_id from catalog_items where id = ?', id);
+  }
+
+  /**
+   * The price of an item still to be charged for the request `requestId` of
+   * `operation`, in one statement: undefined when there is nothing to charge
+   * (no such item, a free one, or a request whose idempotency record says it
+   * already committed).
+   */
+  async priceToCharge(id: string, operation: string, requestId: string): Promise<Money | undefined> {
+    const [row] = await rawQuery<{ price_amount: string; currency: string; done: boolean }>(
+      this.getEntityManager(),
+      `select ci.price_amount::text as price_amount, ci.currency,
+              exists(select 1 from idempotency_records where operation = ? and request_id = ?) as done
+         from catalog_items ci where ci.id = ?`,
+      [operation, requestId, id],
+    );
+    if (!row || row.done || BigInt(row.price_amount) <= 0n) return undefined;
+    return { amountMinor: BigInt(row.price_amount), currencyCode: row.currency };
+  }
+
+  /** The title of each item among `ids` that exists (one statement). */
+  async titlesOf(ids: readonly string[]): Promise<Map<string, string>> {
+    const rows = await this.getEntityManager()
+      .getConnection()
+      .execute<{ id: string; value: string }[]>('select id, title as value from catalog_items where id in (?)', [[...ids]], 'all');
+    return new Map(rows.map((row) => [row.id, row.value]));
+  }
+
+  /**
+   * Where a user stands towards an item, in one statement: whether they teach
+   * it or are an admin, and whether they hold an active or completed
+   * enrollment in it; undefined when there is no such item. An unknown or
+   * deleted user gets no row of `users`, and so neither. The statement reads
+   * the identity and enrollment domains' tables too; the item is its main
+   * table, so it lives here (an exception listed in
+   * test/architecture/table-ownership.test.ts).
+   */
+  async standingOf(catalogItemId: string, userId: string): Promise<ItemStanding | undefined> {
+    const rows = await this.getEntityManager()
+      .getConnection()
+      .execute<{ moderator: boolean | null; member: boolean | null }[]>(STANDING_QUERY, [userId, catalogItemId], 'all');
+    const row = rows[0];
+    return row && { teachesOrAdmin: row.moderator === true, enrolled: row.member === true };
   }
 }
 

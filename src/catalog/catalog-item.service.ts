@@ -6,8 +6,8 @@ import type { Principal } from '../auth/principal.js';
 import { transactional } from '../db/transaction.js';
 import { failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
+import { identityReads } from '../identity/identity.js';
 import { UserSchema } from '../identity/user.entity.js';
-import { UserRepository } from '../identity/user.repository.js';
 import { keysetPage, malformedPageToken, type Page } from '../pagination/keyset-page.js';
 import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
@@ -318,9 +318,9 @@ function checkFields(checks: FieldChecks, fields: CatalogItemFields, which: Read
 
 /** Only an existing, not deleted instructor or admin may teach an item. */
 async function assertCanTeach(tx: EntityManager, userId: string): Promise<void> {
-  const user = await UserRepository.of(tx).findById(userId);
-  if (!user) throw notFound('User', userId);
-  if (user.deleteTime != null || user.role === 'student') {
+  const role = await identityReads(tx).liveRoleOf(userId);
+  if (role === undefined) throw notFound('User', userId);
+  if (role === 'student') {
     throw failedPrecondition('NOT_AN_INSTRUCTOR', {
       type: 'INSTRUCTOR',
       subject: `users/${userId}`,

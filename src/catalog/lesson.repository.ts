@@ -1,5 +1,7 @@
 import { type EntityManager, LockMode } from '@mikro-orm/core';
 import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
+import { rawQuery } from '../db/raw-query.js';
+import { type ItemInstructor, instructorBy } from './catalog-item.repository.js';
 import { type Lesson, LessonSchema } from './lesson.entity.js';
 
 /** The queries of lessons. `listByCatalogItem` is the read path a cache may wrap. */
@@ -34,6 +36,28 @@ export class LessonRepository extends EntityRepository<Lesson> {
 
   async countByCatalogItem(catalogItemId: string): Promise<number> {
     return this.count({ catalogItem: catalogItemId });
+  }
+
+  async exists(id: string): Promise<boolean> {
+    const rows = await rawQuery(this.getEntityManager(), 'select 1 from lessons where id = ?', [id]);
+    return rows.length > 0;
+  }
+
+  /** The id of the item a lesson belongs to; undefined when there is no such lesson. */
+  async itemIdOf(id: string): Promise<string | undefined> {
+    const [row] = await rawQuery<{ catalog_item_id: string }>(this.getEntityManager(), 'select catalog_item_id from lessons where id = ?', [
+      id,
+    ]);
+    return row?.catalog_item_id;
+  }
+
+  /** The teaching user of a lesson's item (null for none), in one join; undefined when there is no such lesson. */
+  async instructorOf(id: string): Promise<ItemInstructor | undefined> {
+    return instructorBy(
+      this.getEntityManager(),
+      'select c.instructor_id from lessons l join catalog_items c on c.id = l.catalog_item_id where l.id = ?',
+      id,
+    );
   }
 
   /**

@@ -2,7 +2,6 @@ import { type EntityManager, LockMode } from '@mikro-orm/core';
 import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { rawQuery } from '../db/raw-query.js';
 import type { TimeIdPosition } from '../pagination/time-id-keyset.js';
-import type { Money } from '../validation/money.js';
 import { type Enrollment, EnrollmentSchema, type EnrollmentStatus } from './enrollment.entity.js';
 
 /** What Enroll must know before it writes, read in one statement. */
@@ -19,6 +18,13 @@ export interface LockedEnrollment {
   readonly id: string;
   readonly catalogItemId: string;
   readonly status: EnrollmentStatus;
+}
+
+/** Who an enrollment belongs to, and who teaches its item (null for nobody). */
+export interface EnrollmentParties {
+  readonly userId: string;
+  readonly catalogItemId: string;
+  readonly instructorId: string | null;
 }
 
 export type EnrollmentOwner = { readonly userId: string } | { readonly catalogItemId: string };
@@ -66,25 +72,6 @@ export class EnrollmentRepository extends EntityRepository<Enrollment> {
   }
 
   /**
-   * What an Enroll will charge, read before its transaction so that the
-   * payment attempt can be recorded first: the item's price, or undefined
-   * when there is nothing to charge (no such item, a free one, or a
-   * request_id whose enrollment already committed). The transaction checks
-   * the price again.
-   */
-  async priceToCharge(catalogItemId: string, operation: string, requestId: string): Promise<Money | undefined> {
-    const [row] = await rawQuery<{ price_amount: string; currency: string; done: boolean }>(
-      this.getEntityManager(),
-      `select ci.price_amount::text as price_amount, ci.currency,
-              exists(select 1 from idempotency_records where operation = ? and request_id = ?) as done
-         from catalog_items ci where ci.id = ?`,
-      [operation, requestId, catalogItemId],
-    );
-    if (!row || row.done || BigInt(row.price_amount) <= 0n) return undefined;
-    return { amountMinor: BigInt(row.price_amount), currencyCode: row.currency };
-  }
-
-  /**
    * The user's enrollment in the item that `lessonId` belongs to, row-locked
    * so that concurrent completions of one enrollment run one after another
    * (the last of them sees every lesson and completes the enrollment).
@@ -102,8 +89,29 @@ export class EnrollmentRepository extends EntityRepository<Enrollment> {
     return row && { id: row.id, catalogItemId: row.catalog_item_id, status: row.status };
   }
 
-  async lessonExists(lessonId: string): Promise<boolean> {
-    const rows = await rawQuery(this.getEntityManager(), 'select 1 from lessons where id = ?', [lessonId]);
+  /**
+   * Who an enrollment belongs to, its item and who teaches the item, in one
+   * join on primary keys; undefined when there is no such enrollment. The
+   * statement reads the catalog's table too; the enrollment is its main
+   * table, so it lives here (an exception listed in
+   * test/architecture/table-ownership.test.ts).
+   */
+  async partiesOf(id: string): Promise<EnrollmentParties | undefined> {
+    const [row] = await rawQuery<{ user_id: string; catalog_item_id: string; instructor_id: string | null }>(
+      this.getEntityManager(),
+      'select e.user_id, c.instructor_id, e.catalog_item_id from enrollments e join catalog_items c on c.id = e.catalog_item_id where e.id = ?',
+      [id],
+    );
+    return row && { userId: row.user_id, catalogItemId: row.catalog_item_id, instructorId: row.instructor_id };
+  }
+
+  /** Whether the user has an active or completed enrollment in the item. */
+  async isLearner(userId: string, catalogItemId: string): Promise<boolean> {
+    const rows = await rawQuery<{ one: number }>(
+      this.getEntityManager(),
+      "select 1 as one from enrollments where user_id = ? and catalog_item_id = ? and status in ('active', 'completed')",
+      [userId, catalogItemId],
+    );
     return rows.length > 0;
   }
 

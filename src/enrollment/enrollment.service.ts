@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
 import type { Billing, EnrollmentCharge } from '../billing/billing.js';
+import { catalogReads } from '../catalog/catalog.js';
 import { transactional } from '../db/transaction.js';
 import { aborted, alreadyExists, type DomainError, failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
@@ -163,7 +164,8 @@ export class EnrollmentService {
 
   /** Opens the charge of a priced enrollment (its attempt committed) before its transaction begins. */
   private async openChargeFor(cmd: Enroll, enrollmentId: string): Promise<EnrollmentCharge | undefined> {
-    const price = await this.enrollments.priceToCharge(cmd.catalogItemId, ENROLL, cmd.requestId);
+    // Read before the transaction so that the payment attempt can be recorded first; the transaction checks the price again.
+    const price = await catalogReads(this.em).priceToCharge(cmd.catalogItemId, ENROLL, cmd.requestId);
     if (!price) return undefined;
     return this.billing.openCharge({
       // A retry of the same request (same request_id) is the same charge at the provider.
@@ -255,7 +257,7 @@ export class EnrollmentService {
       const enrollments = EnrollmentRepository.of(tx);
       const enrollment = await enrollments.lockForLesson(cmd.userId, cmd.lessonId);
       if (!enrollment) {
-        if (!(await enrollments.lessonExists(cmd.lessonId))) throw notFound('Lesson', cmd.lessonId);
+        if (!(await catalogReads(tx).lessonExists(cmd.lessonId))) throw notFound('Lesson', cmd.lessonId);
         throw failedPrecondition('NOT_ENROLLED', {
           type: 'ENROLLMENT',
           subject: `lessons/${cmd.lessonId}`,

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { ItemStanding } from '../catalog/catalog.js';
 
 /**
  * What a user may do in the forum of a catalog item:
@@ -14,27 +14,20 @@ export interface ForumAccess {
   roleIn(catalogItemId: string, userId: string): Promise<ForumRole | undefined>;
 }
 
-/** Unknown or deleted users get no row of `users` and so the role `none`. */
-const ROLE_QUERY = `
-  select u.role = 'admin' or ci.instructor_id = u.id as moderator,
-         exists (select 1 from enrollments e
-                  where e.user_id = u.id and e.catalog_item_id = ci.id
-                    and e.status in ('active', 'completed')) as member
-    from catalog_items ci
-    left join users u on u.id = ? and u.delete_time is null
-   where ci.id = ?`;
-
-/** ForumAccess over PostgreSQL: one query per check. */
-export function postgresForumAccess(em: EntityManager): ForumAccess {
+/**
+ * ForumAccess from the catalog's standing of a user towards an item
+ * (CatalogReads.standingOf): one query per check. Unknown or deleted users
+ * stand nowhere and so get the role `none`.
+ */
+export function forumAccessOf(catalog: {
+  standingOf(catalogItemId: string, userId: string): Promise<ItemStanding | undefined>;
+}): ForumAccess {
   return {
     async roleIn(catalogItemId, userId) {
-      const rows = await em
-        .getConnection()
-        .execute<{ moderator: boolean | null; member: boolean | null }[]>(ROLE_QUERY, [userId, catalogItemId], 'all');
-      const row = rows[0];
-      if (!row) return undefined;
-      if (row.moderator) return 'moderator';
-      return row.member ? 'member' : 'none';
+      const standing = await catalog.standingOf(catalogItemId, userId);
+      if (!standing) return undefined;
+      if (standing.teachesOrAdmin) return 'moderator';
+      return standing.enrolled ? 'member' : 'none';
     },
   };
 }

@@ -1,13 +1,14 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { EntityManager as MongoEntityManager } from '@mikro-orm/mongodb';
 import { type ForumServiceServer, ForumServiceService } from '../../generated/campus/forum/v1/forum.js';
+import { catalogReads } from '../catalog/catalog.js';
 import type { DomainModule } from '../domain-module.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import type { Unary } from '../server/unary.js';
 import { forumHandlers } from './forum.handler.js';
 import { forumRules } from './forum.rules.js';
 import { ForumService } from './forum.service.js';
-import { postgresForumAccess } from './forum-access.js';
+import { forumAccessOf } from './forum-access.js';
 import { PostSchema } from './post.entity.js';
 import { ThreadSchema } from './thread.entity.js';
 
@@ -29,6 +30,6 @@ export const forumModule = {
   rules: forumRules,
   auditActions: {},
   start: (deps: ForumModuleDeps): { readonly handlers: ForumServiceServer } => ({
-    handlers: forumHandlers(deps.unary, new ForumService(deps.mongo, postgresForumAccess(deps.pg), deps.tokens)),
+    handlers: forumHandlers(deps.unary, new ForumService(deps.mongo, forumAccessOf(catalogReads(deps.pg)), deps.tokens)),
   }),
 } as const satisfies DomainModule;

@@ -19,6 +19,12 @@ export class PostRepository {
     return this.em.getCollection<Document>(PostSchema.meta.collection);
   }
 
+  /** The id of the catalog item whose forum holds the post; undefined when there is no such post. */
+  async catalogItemIdOf(id: string): Promise<string | undefined> {
+    const doc = await this.collection.findOne({ _id: new ObjectId(id) }, { projection: { catalogItemId: 1 }, ...mongoTimeLimit() });
+    return typeof doc?.catalogItemId === 'string' ? doc.catalogItemId : undefined;
+  }
+
   async findById(id: string): Promise<Post | null> {
     const doc = await this.collection.findOne({ _id: new ObjectId(id) }, mongoTimeLimit());
     return doc ? postFromDocument(doc) : null;

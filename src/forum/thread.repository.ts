@@ -17,6 +17,12 @@ export class ThreadRepository {
     return this.em.getCollection<Document>(ThreadSchema.meta.collection);
   }
 
+  /** The id of the catalog item whose forum holds the thread; undefined when there is no such thread. */
+  async catalogItemIdOf(id: string): Promise<string | undefined> {
+    const doc = await this.collection.findOne({ _id: new ObjectId(id) }, { projection: { catalogItemId: 1 }, ...mongoTimeLimit() });
+    return typeof doc?.catalogItemId === 'string' ? doc.catalogItemId : undefined;
+  }
+
   async findById(id: string): Promise<Thread | null> {
     const doc = await this.collection.findOne({ _id: new ObjectId(id) }, mongoTimeLimit());
     return doc ? threadFromDocument(doc) : null;

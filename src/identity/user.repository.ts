@@ -15,9 +15,10 @@ const LIVE = { sql: '"delete_time" is null', where: { deleteTime: null } };
 
 /**
  * The queries of users. Deleted users (delete_time set) keep their row for
- * history but are invisible here: every read filters them out. `read*`
- * return plain profiles (UserData, never the password hash), for answers and
- * the cache; `find*` return managed entities, for writes and sign-in.
+ * history but are invisible here: every read filters them out, except
+ * rolesOf, which serves that history. `read*` return plain profiles
+ * (UserData, never the password hash), for answers and the cache; `find*`
+ * return managed entities, for writes and sign-in.
  */
 export class UserRepository extends EntityRepository<User> {
   /** The User repository of `em` (the request's unit of work, or a transaction's). */
@@ -77,5 +78,13 @@ export class UserRepository extends EntityRepository<User> {
   /** A live (not deleted) user with its password hash loaded, for signing in. */
   async findCredentials(email: string): Promise<User | null> {
     return this.findOne({ emailKey: this.emailKeyOf(email), deleteTime: null }, { populate: ['passwordHash'] });
+  }
+
+  /** The role of each user among `ids` that has a row, deleted ones included (history keeps them), in one statement. */
+  async rolesOf(ids: readonly string[]): Promise<Map<string, string>> {
+    const rows = await this.getEntityManager()
+      .getConnection()
+      .execute<{ id: string; value: string }[]>('select id, role as value from users where id in (?)', [[...ids]], 'all');
+    return new Map(rows.map((row) => [row.id, row.value]));
   }
 }

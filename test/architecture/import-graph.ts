@@ -66,7 +66,8 @@ export function cyclesOf(graph: Map<string, string[]>): string[][] {
   return cycles;
 }
 
-function tsFiles(dir: string): string[] {
+/** The TypeScript files under `dir` (declaration files left out), as absolute paths. */
+export function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return tsFiles(full);
