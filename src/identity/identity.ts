@@ -18,6 +18,6 @@ export interface IdentityReads {
 export function identityReads(em: EntityManager): IdentityReads {
   return {
     rolesOf: (ids) => UserRepository.of(em).rolesOf(ids),
-    liveRoleOf: async (id) => (await UserRepository.of(em).findById(id))?.role,
+    liveRoleOf: async (id) => (await UserRepository.of(em).readById(id))?.role,
   };
 }
