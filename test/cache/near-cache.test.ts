@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { Cache } from '../../src/cache/cache.js';
 import { RedisStore } from '../../src/cache/redis-store.js';
 
@@ -93,7 +93,8 @@ describe('near cache', () => {
       }),
     );
     const stale = r.items.get('d');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The load has read the old row (and is held) before the write: on a busy machine 20 ms may not get it that far.
+    await vi.waitUntil(() => r.loads.length > 0, { timeout: 5_000, interval: 5 });
     rows.set('d', 'Distributed systems');
     await r.items.invalidate(['d']);
     release();
