@@ -43,6 +43,7 @@ import { enrollmentReads } from './enrollment/enrollment.js';
 import { EnrollmentService } from './enrollment/enrollment.service.js';
 import { paidEnrollments } from './enrollment/paid-enrollments.js';
 import { ProgressCache } from './enrollment/progress.cache.js';
+import { DomainEvents } from './events/domain-events.js';
 import { forumReads } from './forum/forum.js';
 import { forumModule } from './forum/forum.module.js';
 import { authHandlers } from './identity/auth.handler.js';
@@ -215,7 +216,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const paymentProvider = overrides.paymentProvider ?? localPaymentProvider();
 
   const lessonsCache = new LessonsCache(cache, stores.pg.em);
-  const progressCache = new ProgressCache(cache, stores.pg.em);
+  // What a domain announces after a commit (catalog.lessons_changed), for the caches of another that listen.
+  const events = new DomainEvents();
+  const progressCache = new ProgressCache(cache, stores.pg.em, events);
   const userCache = new UserCache(cache, stores.pg.em, fieldCryptoOf(stores.pg.config).keyRing);
 
   const ingest = new EventIngest(stores.mongo.em, postgresEventContext(stores.pg.em), config.analyticsEventTtlDays);
@@ -224,7 +227,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const users = new UserService(stores.pg.em, passwords, pageTokens, userCache);
   const auth = new AuthService(stores.pg.em, passwords, sessions, throttle, log, countAuth);
   const catalogItems = new CatalogItemService(stores.pg.em, pageTokens, itemCache, lessonsCache);
-  const lessons = new LessonService(stores.pg.em, pageTokens, { items: itemCache, lessons: lessonsCache, progress: progressCache });
+  const lessons = new LessonService(stores.pg.em, pageTokens, { items: itemCache, lessons: lessonsCache }, events);
   const refundPolicy = { windowDays: config.refundWindowDays, maxCompletionPercent: config.refundMaxCompletionPercent };
   const billing = new Billing(stores.pg.em, paymentProvider, refundPolicy, log);
   const enrollments = new EnrollmentService(stores.pg.em, billing, pageTokens, progressCache);

@@ -6,6 +6,14 @@
  * test/architecture/domain-boundaries.test.ts).
  */
 export type { CatalogItemCache } from './catalog-item.cache.js';
+
+declare module '../events/domain-events.js' {
+  interface DomainEventMap {
+    /** A lesson of the item was created, changed or deleted (committed): its lessons' count and order changed. */
+    'catalog.lessons_changed': { readonly catalogItemId: string };
+  }
+}
+
 export type { CatalogItemData } from './catalog-item-data.js';
 export { mayViewCatalogItem } from './catalog-item-visibility.js';
 export { type CatalogReads, catalogReads, type ItemInstructor, type ItemStanding } from './catalog-reads.js';

@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { transactional } from '../db/transaction.js';
 import { alreadyExists, failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import { keysetPage, malformedPageToken, type Page } from '../pagination/keyset-page.js';
 import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
@@ -46,20 +47,19 @@ export interface ListLessons {
 export const LESSON_TITLE_MAX_LENGTH = 200;
 const AUDITED_FIELDS = ['title', 'position'] as const;
 
-/** What a lesson write changes besides the lesson: its item's cached lesson list and its learners' progress. */
+/** The caches of the catalog a lesson write reads or changes. */
 export interface LessonCaches {
   readonly items: CatalogItemCache;
   readonly lessons: LessonsCache;
-  /** The learners' cached progress of an item (the enrollment domain's ProgressCache), dropped with its lessons'. */
-  readonly progress: { invalidateItem(catalogItemId: string): Promise<void> };
 }
 
 /**
  * Use cases of the lessons of a catalog item. Knows nothing of gRPC; throws
  * DomainError. Every write is one method here and one transaction, with its
  * audit entry inside it; once it has committed, the item's cached lessons
- * and its learners' cached progress are invalidated (a lesson added or
- * removed changes every learner's total and percent).
+ * are invalidated and `catalog.lessons_changed` is announced (a lesson added
+ * or removed changes every learner's total and percent: the enrollment
+ * domain's progress cache listens).
  */
 export class LessonService {
   constructor(
@@ -67,6 +67,7 @@ export class LessonService {
     private readonly em: EntityManager,
     private readonly tokens: PageTokens,
     private readonly caches: LessonCaches,
+    private readonly events: DomainEvents,
   ) {}
 
   /** Adds a lesson at a free position of an existing item. */
@@ -192,7 +193,7 @@ export class LessonService {
 
   /** After a lesson write has committed (never before, never inside the transaction). Never throws. */
   private async afterCommit(catalogItemId: string): Promise<void> {
-    await Promise.all([this.caches.lessons.invalidate([catalogItemId]), this.caches.progress.invalidateItem(catalogItemId)]);
+    await Promise.all([this.caches.lessons.invalidate([catalogItemId]), this.events.emit('catalog.lessons_changed', { catalogItemId })]);
   }
 }
 

@@ -3,6 +3,7 @@ import type { Cache } from '../cache/cache.js';
 import { newGenerationToken } from '../cache/cache-store.js';
 import type { CachedResource } from '../cache/cached-resource.js';
 import type { KeyValueCache } from '../cache/key-value-cache.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import { LessonProgressRepository } from './lesson-progress.repository.js';
 import type { Progress, ProgressReader } from './progress-reader.js';
 
@@ -25,9 +26,10 @@ const LESSONS_VERSION_TTL_MS = 24 * 60 * 60_000;
  *
  * - a learner's write (enroll, cancel, refund, lesson completion) invalidates
  *   that learner's entry under the item's current version, after its commit;
- * - a lesson write (create, update, delete) drops the item's version after
- *   its commit, so every learner's next read uses a new key and loads afresh,
- *   without touching each learner's entry (they expire by TTL).
+ * - a lesson write (create, update, delete; the catalog announces it after
+ *   its commit as `catalog.lessons_changed`) drops the item's version, so
+ *   every learner's next read uses a new key and loads afresh, without
+ *   touching each learner's entry (they expire by TTL).
  *
  * Why a learner's invalidation cannot miss a stale entry: the writer reads
  * the version after its commit. An entry that holds data from before that
@@ -46,7 +48,10 @@ export class ProgressCache implements ProgressReader {
     private readonly cache: Cache,
     /** The request-scoped PostgreSQL EntityManager. */
     em: EntityManager,
+    /** What the other domains announce after their commits; the lesson writes invalidate progress. */
+    events?: DomainEvents,
   ) {
+    events?.on('catalog.lessons_changed', ({ catalogItemId }) => this.invalidateItem(catalogItemId));
     this.entries = cache.resource<ProgressKey, Progress>({
       name: 'progress',
       version: 1,
