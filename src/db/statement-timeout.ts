@@ -26,19 +26,24 @@ export function startupStatementTimeout(settings: StatementTimeoutSettings): { s
 }
 
 /**
- * Through a transaction pooler: every transaction the ORM opens (explicit, or
- * the one a flush opens) starts with `SET LOCAL statement_timeout`, the
- * configured bound or the caller's time left if shorter. SET LOCAL ends with
- * the transaction, so nothing stays on the shared server connection.
+ * Every transaction the ORM opens (explicit, or the one a flush opens) is
+ * bounded by the configured timeout or the caller's time left, whichever is
+ * shorter, with one `SET LOCAL statement_timeout` when it needs one: through a
+ * transaction pooler always (the connection has no bound of its own; SET
+ * LOCAL ends with the transaction, so nothing stays on the shared server
+ * connection); straight to PostgreSQL only when the caller's time left is
+ * shorter than the bound the connection started with, which covers the rest
+ * without a round trip.
  */
 export function perTransactionStatementTimeout(settings: StatementTimeoutSettings): EventSubscriber[] {
-  if (!settings.transactionPooling) return [];
   return [
     {
       afterTransactionStart: async ({ em, transaction }: TransactionEventArgs) => {
         if (transaction === undefined || transaction.savepointName !== undefined) return;
         const left = timeLeftMs();
-        const ms = Math.ceil(left === undefined ? settings.statementTimeoutMs : Math.min(left, settings.statementTimeoutMs));
+        const bound = settings.statementTimeoutMs;
+        if (!settings.transactionPooling && (left === undefined || left >= bound)) return;
+        const ms = Math.ceil(left === undefined ? bound : Math.min(left, bound));
         await em.getConnection().execute(`set local statement_timeout = ${ms}`, [], 'run', transaction);
       },
     },

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { timeLeftMs } from './request-scope.js';
 
 type CommitHook = () => Promise<void>;
 
@@ -9,7 +8,8 @@ const commitHooks = new WeakMap<EntityManager, CommitHook[]>();
 /**
  * Runs `fn` as one PostgreSQL transaction (one unit of work, flushed at the
  * end). When the caller set a deadline, no statement of the transaction may run
- * past it: the time left becomes its `statement_timeout`. Once it committed,
+ * past it (see perTransactionStatementTimeout, which bounds every
+ * transaction the ORM opens). Once it committed,
  * the hooks registered with `onCommit` run, and `transactional` returns after
  * them.
  */
@@ -17,10 +17,6 @@ export async function transactional<T>(em: EntityManager, fn: (tx: EntityManager
   const hooks: CommitHook[] = [];
   const result = await em.transactional(async (tx) => {
     commitHooks.set(tx, hooks);
-    const left = timeLeftMs();
-    if (left !== undefined) {
-      await tx.getConnection().execute(`set local statement_timeout = ${Math.ceil(left)}`, [], 'run', tx.getTransactionContext());
-    }
     return fn(tx);
   });
   if (hooks.length > 0) await Promise.all(hooks.map((hook) => hook()));

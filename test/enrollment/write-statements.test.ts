@@ -3,6 +3,7 @@ import { CatalogServiceClient } from '../../generated/campus/catalog/v1/catalog.
 import { EnrollmentServiceClient } from '../../generated/campus/enrollment/v1/enrollment.js';
 import { Role, UserServiceClient } from '../../generated/campus/identity/v1/user.js';
 import { createCatalogItem, createLesson, createUser } from '../support/builders.js';
+import { callWithin } from '../support/call-load.js';
 import { newRequestId } from '../support/fixtures.js';
 import { call } from '../support/grpc.js';
 import { type CapturedQuery, installQueryCapture } from '../support/query-capture.js';
@@ -14,7 +15,9 @@ const capture = installQueryCapture();
 let enrollments: EnrollmentServiceClient;
 let catalog: CatalogServiceClient;
 let users: UserServiceClient;
-useTestServer({}, (_server, scope) => {
+// The statement timeout every connection starts with; a caller's deadline shorter than that is set per transaction.
+const STATEMENT_TIMEOUT_MS = 15_000;
+useTestServer({ env: { STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) } }, (_server, scope) => {
   scope.onClose(() => capture.uninstall());
   enrollments = scope.connect(EnrollmentServiceClient);
   catalog = scope.connect(CatalogServiceClient);
@@ -54,5 +57,20 @@ describe('round trips per write', () => {
     const queries = await capture.record(() => call(enrollments.recordLessonCompletion, enrollments, { userId, lessonId: item.lessonId }));
     console.info(`RecordLessonCompletion: ${queries.length} round trips\n${shown(queries)}`);
     expect(queries.length).toBeLessThanOrEqual(5);
+  });
+
+  it('when the caller’s deadline is later than the statement timeout, then no SET LOCAL is sent; when sooner, one per transaction', async () => {
+    const item = await publishedItem(0n);
+    const [far, near] = [await student(), await student()];
+    const setLocal = (queries: CapturedQuery[]) => queries.filter((q) => q.text.startsWith('set local statement_timeout'));
+    const enrollWithin = (userId: string, ms: number) =>
+      callWithin(enrollments.enroll, enrollments, { userId, catalogItemId: item.id, requestId: newRequestId() }, ms);
+    const later = await capture.record(() => enrollWithin(far, 4 * STATEMENT_TIMEOUT_MS));
+    const sooner = await capture.record(() => enrollWithin(near, STATEMENT_TIMEOUT_MS / 3));
+    expect(setLocal(later)).toHaveLength(0);
+    expect(setLocal(sooner)).toHaveLength(1);
+    const ms = Number(/= (\d+)/.exec(setLocal(sooner)[0]?.text ?? '')?.[1]);
+    expect(ms).toBeGreaterThan(0);
+    expect(ms).toBeLessThanOrEqual(STATEMENT_TIMEOUT_MS / 3);
   });
 });
