@@ -3,10 +3,7 @@ import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { AnalyticsServiceService } from '../generated/campus/analytics/v1/analytics.js';
 import { PaymentServiceService } from '../generated/campus/billing/v1/payment.js';
-import { CatalogServiceService } from '../generated/campus/catalog/v1/catalog.js';
 import { EnrollmentServiceService } from '../generated/campus/enrollment/v1/enrollment.js';
-import { AuthServiceService } from '../generated/campus/identity/v1/auth.js';
-import { UserServiceService } from '../generated/campus/identity/v1/user.js';
 import { analyticsHandlers } from './analytics/analytics.handler.js';
 import { AnalyticsService } from './analytics/analytics.service.js';
 import { postgresEventContext } from './analytics/event-context.js';
@@ -28,12 +25,9 @@ import { PaymentService } from './billing/payment.service.js';
 import type { PaymentProvider } from './billing/payment-provider.js';
 import { PaymentReconciler } from './billing/payment-reconciler.js';
 import { Cache } from './cache/cache.js';
-import { catalogHandlers } from './catalog/catalog.handler.js';
 import { catalogReads } from './catalog/catalog.js';
+import { catalogModule } from './catalog/catalog.module.js';
 import { CatalogItemCache } from './catalog/catalog-item.cache.js';
-import { CatalogItemService } from './catalog/catalog-item.service.js';
-import { LessonService } from './catalog/lesson.service.js';
-import { LessonsCache } from './catalog/lessons.cache.js';
 import type { Config } from './config.js';
 import { fieldCryptoOf } from './crypto/field-crypto.js';
 import { postgresPools } from './db/postgres.js';
@@ -46,14 +40,10 @@ import { ProgressCache } from './enrollment/progress.cache.js';
 import { DomainEvents } from './events/domain-events.js';
 import { forumReads } from './forum/forum.js';
 import { forumModule } from './forum/forum.module.js';
-import { authHandlers } from './identity/auth.handler.js';
-import { AuthService } from './identity/auth.service.js';
 import { ensureBootstrapAdmin } from './identity/bootstrap-admin.js';
+import { identityModule } from './identity/identity.module.js';
 import { argon2idHasher, type PasswordHasher } from './identity/password-hasher.js';
 import { SessionStore } from './identity/session-store.js';
-import { UserCache } from './identity/user.cache.js';
-import { userHandlers } from './identity/user.handler.js';
-import { UserService } from './identity/user.service.js';
 import { PeriodicJob } from './jobs/periodic-job.js';
 import { createLogger, type Logger } from './logger.js';
 import { authEvents } from './metrics/auth-metrics.js';
@@ -215,19 +205,26 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const pageTokens = new PageTokens(config.pageTokenSecret);
   const paymentProvider = overrides.paymentProvider ?? localPaymentProvider();
 
-  const lessonsCache = new LessonsCache(cache, stores.pg.em);
   // What a domain announces after a commit (catalog.lessons_changed), for the caches of another that listen.
   const events = new DomainEvents();
   const progressCache = new ProgressCache(cache, stores.pg.em, events);
-  const userCache = new UserCache(cache, stores.pg.em, fieldCryptoOf(stores.pg.config).keyRing);
 
   const ingest = new EventIngest(stores.mongo.em, postgresEventContext(stores.pg.em), config.analyticsEventTtlDays);
   const recorder = new EventRecorder(ingest, log, registry);
 
-  const users = new UserService(stores.pg.em, passwords, pageTokens, userCache);
-  const auth = new AuthService(stores.pg.em, passwords, sessions, throttle, log, countAuth);
-  const catalogItems = new CatalogItemService(stores.pg.em, pageTokens, itemCache, lessonsCache);
-  const lessons = new LessonService(stores.pg.em, pageTokens, { items: itemCache, lessons: lessonsCache }, events);
+  const identity = identityModule.start({
+    em: stores.pg.em,
+    cache,
+    keyRing: fieldCryptoOf(stores.pg.config).keyRing,
+    passwords,
+    sessions,
+    throttle,
+    tokens: pageTokens,
+    unary,
+    log,
+    countAuth,
+  });
+  const catalog = catalogModule.start({ em: stores.pg.em, cache, items: itemCache, events, tokens: pageTokens, unary });
   const refundPolicy = { windowDays: config.refundWindowDays, maxCompletionPercent: config.refundMaxCompletionPercent };
   const billing = new Billing(stores.pg.em, paymentProvider, refundPolicy, log);
   const enrollments = new EnrollmentService(stores.pg.em, billing, pageTokens, progressCache);
@@ -263,9 +260,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     purge: overrides.assetPurge,
   });
   const services: [ServiceDefinition, object][] = [
-    [UserServiceService, userHandlers(unary, users)],
-    [AuthServiceService, authHandlers(unary, auth)],
-    [CatalogServiceService, catalogHandlers(unary, catalogItems, lessons)],
+    ...identity.services,
+    ...catalog.services,
     [EnrollmentServiceService, enrollmentHandlers(unary, enrollments)],
     [PaymentServiceService, paymentHandlers(unary, payments)],
     [auditModule.definitions[0], audit.handlers],
@@ -297,7 +293,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   let metricsServer: HttpServer | undefined;
   try {
     const admin = config.bootstrapAdmin;
-    if (admin) await runInRequestScope(undefined, () => ensureBootstrapAdmin(users, admin, log));
+    if (admin) await runInRequestScope(undefined, () => ensureBootstrapAdmin(identity.users, admin, log));
     const grpcPort = await bind(server, config.grpcHost, config.grpcPort, credentials);
     metricsServer = await startMetricsServer(registry, config.metricsPort, config.grpcHost);
     const address = metricsServer.address();

@@ -1,9 +1,41 @@
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import type { EntityManager } from '@mikro-orm/core';
 import { AuthServiceService } from '../../generated/campus/identity/v1/auth.js';
 import { UserServiceService } from '../../generated/campus/identity/v1/user.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
+import type { Cache } from '../cache/cache.js';
+import type { KeyRing } from '../crypto/key-ring.js';
 import type { DomainModule } from '../domain-module.js';
+import type { Logger } from '../logger.js';
+import type { PageTokens } from '../pagination/page-token.js';
+import type { Unary } from '../server/unary.js';
+import { authHandlers } from './auth.handler.js';
+import { type AuthEvent, AuthService } from './auth.service.js';
 import { identityRules } from './identity.rules.js';
+import type { PasswordHasher } from './password-hasher.js';
 import { SessionSchema } from './session.entity.js';
+import type { SessionStore } from './session-store.js';
+import { UserCache } from './user.cache.js';
 import { UserSchema } from './user.entity.js';
+import { userHandlers } from './user.handler.js';
+import { UserService } from './user.service.js';
+
+/** What the identity module takes from the composition root. */
+export interface IdentityModuleDeps {
+  /** The request-scoped PostgreSQL EntityManager. */
+  readonly em: EntityManager;
+  readonly cache: Cache;
+  /** Seals the cached profiles (names and emails are personal data). */
+  readonly keyRing: KeyRing;
+  readonly passwords: PasswordHasher;
+  /** Made before the module: the authenticator of every call reads it. */
+  readonly sessions: SessionStore;
+  readonly throttle: LoginThrottle;
+  readonly tokens: PageTokens;
+  readonly unary: Unary;
+  readonly log: Logger;
+  readonly countAuth: (event: AuthEvent) => void;
+}
 
 /** What the identity domain writes to the audit log (see AuditedActions in src/audit/audit-log.ts). */
 const IDENTITY_AUDIT_ACTIONS = {
@@ -25,4 +57,15 @@ export const identityModule = {
   entities: [UserSchema, SessionSchema],
   rules: identityRules,
   auditActions: IDENTITY_AUDIT_ACTIONS,
+  start: (deps: IdentityModuleDeps): { readonly services: readonly [ServiceDefinition, object][]; readonly users: UserService } => {
+    const users = new UserService(deps.em, deps.passwords, deps.tokens, new UserCache(deps.cache, deps.em, deps.keyRing));
+    const auth = new AuthService(deps.em, deps.passwords, deps.sessions, deps.throttle, deps.log, deps.countAuth);
+    return {
+      services: [
+        [UserServiceService, userHandlers(deps.unary, users)],
+        [AuthServiceService, authHandlers(deps.unary, auth)],
+      ],
+      users,
+    };
+  },
 } as const satisfies DomainModule;
