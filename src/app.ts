@@ -1,15 +1,11 @@
 import type { Server as HttpServer } from 'node:http';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
-import { AnalyticsServiceService } from '../generated/campus/analytics/v1/analytics.js';
 import { PaymentServiceService } from '../generated/campus/billing/v1/payment.js';
 import { EnrollmentServiceService } from '../generated/campus/enrollment/v1/enrollment.js';
-import { analyticsHandlers } from './analytics/analytics.handler.js';
-import { AnalyticsService } from './analytics/analytics.service.js';
-import { postgresEventContext } from './analytics/event-context.js';
-import { EventIngest } from './analytics/event-ingest.js';
-import { EventRecorder } from './analytics/event-recorder.js';
-import { RollupJob } from './analytics/rollup-job.js';
+import { analyticsModule } from './analytics/analytics.module.js';
+import type { EventRecorder } from './analytics/event-recorder.js';
+import type { RollupJob } from './analytics/rollup-job.js';
 import { type AssetModuleInstance, assetModule } from './asset/asset.module.js';
 import type { PurgeHook } from './asset/purge-hook.js';
 import { auditModule } from './audit/audit.module.js';
@@ -209,8 +205,20 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const events = new DomainEvents();
   const progressCache = new ProgressCache(cache, stores.pg.em, events);
 
-  const ingest = new EventIngest(stores.mongo.em, postgresEventContext(stores.pg.em), config.analyticsEventTtlDays);
-  const recorder = new EventRecorder(ingest, log, registry);
+  const analytics = analyticsModule.start({
+    mongo: stores.mongo.em,
+    pg: stores.pg.em,
+    eventTtlDays: config.analyticsEventTtlDays,
+    rollups: {
+      intervalMs: config.analyticsRollupIntervalMs,
+      lookbackDays: config.analyticsRollupLookbackDays,
+      eventTtlDays: config.analyticsEventTtlDays,
+    },
+    registry,
+    log,
+    unary,
+  });
+  const { recorder, rollups } = analytics;
 
   const identity = identityModule.start({
     em: stores.pg.em,
@@ -231,23 +239,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens, paidEnrollments(progressCache), refundPolicy);
   const audit = auditModule.start({ em: stores.pg.em, tokens: pageTokens, unary });
   const reconciler = new PaymentReconciler(stores.pg.em, paymentProvider, { afterMs: config.paymentReconcileAfterMs }, log, registry);
-  const outboxRelay = new OutboxRelay(stores.pg.em, stores.mongo.em, ingest, log, registry);
+  const outboxRelay = new OutboxRelay(stores.pg.em, stores.mongo.em, analytics.ingest, log, registry);
   // Settle money left open and relay the outbox, each on its own schedule.
   const moneyAndEventJobs = [
     new PeriodicJob('payment reconciliation', config.paymentReconcileIntervalMs, () => reconciler.run(), log),
     new PeriodicJob('outbox relay', config.outboxRelayIntervalMs, () => outboxRelay.run(), log),
   ];
-  const rollups = new RollupJob(
-    stores.mongo.em,
-    {
-      intervalMs: config.analyticsRollupIntervalMs,
-      lookbackDays: config.analyticsRollupLookbackDays,
-      eventTtlDays: config.analyticsEventTtlDays,
-    },
-    log,
-  );
   const forum = forumModule.start({ mongo: stores.mongo.em, pg: stores.pg.em, tokens: pageTokens, unary });
-  const analytics = new AnalyticsService(stores.mongo.em, ingest, rollups);
   const assets = await assetModule.start({
     settings: config.assets,
     dataDir: config.dataDir,
@@ -266,7 +264,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     [PaymentServiceService, paymentHandlers(unary, payments)],
     [auditModule.definitions[0], audit.handlers],
     [forumModule.definitions[0], forum.handlers],
-    [AnalyticsServiceService, analyticsHandlers(unary, analytics)],
+    ...analytics.services,
     [assetModule.definitions[0], assets.handlers],
   ];
   const unserved = MODULES.flatMap((module) => module.definitions).filter(
