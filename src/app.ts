@@ -1,8 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
-import { PaymentServiceService } from '../generated/campus/billing/v1/payment.js';
-import { EnrollmentServiceService } from '../generated/campus/enrollment/v1/enrollment.js';
 import { analyticsModule } from './analytics/analytics.module.js';
 import type { EventRecorder } from './analytics/event-recorder.js';
 import type { RollupJob } from './analytics/rollup-job.js';
@@ -14,12 +12,11 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { createAuthorizer } from './auth/authorizer.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { ruleTableOf } from './auth/rules.js';
-import { Billing, billingReads } from './billing/billing.js';
+import { billingReads } from './billing/billing.js';
+import { billingModule } from './billing/billing.module.js';
 import { localPaymentProvider } from './billing/local-payment-provider.js';
-import { paymentHandlers } from './billing/payment.handler.js';
-import { PaymentService } from './billing/payment.service.js';
 import type { PaymentProvider } from './billing/payment-provider.js';
-import { PaymentReconciler } from './billing/payment-reconciler.js';
+import type { PaymentReconciler } from './billing/payment-reconciler.js';
 import { Cache } from './cache/cache.js';
 import { catalogReads } from './catalog/catalog.js';
 import { catalogModule } from './catalog/catalog.module.js';
@@ -28,9 +25,8 @@ import type { Config } from './config.js';
 import { fieldCryptoOf } from './crypto/field-crypto.js';
 import { postgresPools } from './db/postgres.js';
 import { runInRequestScope } from './db/request-scope.js';
-import { enrollmentHandlers } from './enrollment/enrollment.handler.js';
 import { enrollmentReads } from './enrollment/enrollment.js';
-import { EnrollmentService } from './enrollment/enrollment.service.js';
+import { enrollmentModule } from './enrollment/enrollment.module.js';
 import { paidEnrollments } from './enrollment/paid-enrollments.js';
 import { ProgressCache } from './enrollment/progress.cache.js';
 import { DomainEvents } from './events/domain-events.js';
@@ -205,63 +201,55 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const events = new DomainEvents();
   const progressCache = new ProgressCache(cache, stores.pg.em, events);
 
+  // What every module's start takes; each adds what it alone needs.
+  const shared = { em: stores.pg.em, tokens: pageTokens, unary, registry, log };
+  const rollupSettings = {
+    intervalMs: config.analyticsRollupIntervalMs,
+    lookbackDays: config.analyticsRollupLookbackDays,
+    eventTtlDays: config.analyticsEventTtlDays,
+  };
   const analytics = analyticsModule.start({
+    ...shared,
     mongo: stores.mongo.em,
     pg: stores.pg.em,
     eventTtlDays: config.analyticsEventTtlDays,
-    rollups: {
-      intervalMs: config.analyticsRollupIntervalMs,
-      lookbackDays: config.analyticsRollupLookbackDays,
-      eventTtlDays: config.analyticsEventTtlDays,
-    },
-    registry,
-    log,
-    unary,
+    rollups: rollupSettings,
   });
   const { recorder, rollups } = analytics;
-
-  const identity = identityModule.start({
-    em: stores.pg.em,
-    cache,
-    keyRing: fieldCryptoOf(stores.pg.config).keyRing,
-    passwords,
-    sessions,
-    throttle,
-    tokens: pageTokens,
-    unary,
-    log,
-    countAuth,
-  });
-  const catalog = catalogModule.start({ em: stores.pg.em, cache, items: itemCache, events, tokens: pageTokens, unary });
+  const keyRing = fieldCryptoOf(stores.pg.config).keyRing;
+  const identity = identityModule.start({ ...shared, cache, keyRing, passwords, sessions, throttle, countAuth });
+  const catalog = catalogModule.start({ ...shared, cache, items: itemCache, events });
   const refundPolicy = { windowDays: config.refundWindowDays, maxCompletionPercent: config.refundMaxCompletionPercent };
-  const billing = new Billing(stores.pg.em, paymentProvider, refundPolicy, log);
-  const enrollments = new EnrollmentService(stores.pg.em, billing, pageTokens, progressCache);
-  const payments = new PaymentService(stores.pg.em, paymentProvider, pageTokens, paidEnrollments(progressCache), refundPolicy);
-  const audit = auditModule.start({ em: stores.pg.em, tokens: pageTokens, unary });
-  const reconciler = new PaymentReconciler(stores.pg.em, paymentProvider, { afterMs: config.paymentReconcileAfterMs }, log, registry);
+  // Billing's refunds cancel enrollments (PaidEnrollments, the enrollment domain's); enrollments charge through billing.
+  const billing = billingModule.start({
+    ...shared,
+    provider: paymentProvider,
+    refundPolicy,
+    enrollments: paidEnrollments(progressCache),
+    reconcileAfterMs: config.paymentReconcileAfterMs,
+  });
+  const enrollment = enrollmentModule.start({ ...shared, billing: billing.billing, progress: progressCache });
+  const { reconciler } = billing;
+  const audit = auditModule.start(shared);
   const outboxRelay = new OutboxRelay(stores.pg.em, stores.mongo.em, analytics.ingest, log, registry);
   // Settle money left open and relay the outbox, each on its own schedule.
   const moneyAndEventJobs = [
     new PeriodicJob('payment reconciliation', config.paymentReconcileIntervalMs, () => reconciler.run(), log),
     new PeriodicJob('outbox relay', config.outboxRelayIntervalMs, () => outboxRelay.run(), log),
   ];
-  const forum = forumModule.start({ mongo: stores.mongo.em, pg: stores.pg.em, tokens: pageTokens, unary });
+  const forum = forumModule.start({ ...shared, mongo: stores.mongo.em, pg: stores.pg.em });
   const assets = await assetModule.start({
+    ...shared,
     settings: config.assets,
     dataDir: config.dataDir,
-    em: stores.pg.em,
     items: itemCache,
-    tokens: pageTokens,
-    registry,
-    log,
-    unary,
     purge: overrides.assetPurge,
   });
   const services: [ServiceDefinition, object][] = [
     ...identity.services,
     ...catalog.services,
-    [EnrollmentServiceService, enrollmentHandlers(unary, enrollments)],
-    [PaymentServiceService, paymentHandlers(unary, payments)],
+    ...enrollment.services,
+    ...billing.services,
     [auditModule.definitions[0], audit.handlers],
     [forumModule.definitions[0], forum.handlers],
     ...analytics.services,

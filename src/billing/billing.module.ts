@@ -1,8 +1,20 @@
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import type { EntityManager } from '@mikro-orm/core';
+import type { Registry } from 'prom-client';
 import { PaymentServiceService } from '../../generated/campus/billing/v1/payment.js';
 import type { DomainModule } from '../domain-module.js';
+import type { Logger } from '../logger.js';
+import type { PageTokens } from '../pagination/page-token.js';
+import type { Unary } from '../server/unary.js';
+import { Billing, type PaidEnrollments } from './billing.js';
 import { billingRules } from './billing.rules.js';
 import { PaymentSchema } from './payment.entity.js';
+import { paymentHandlers } from './payment.handler.js';
+import { PaymentService } from './payment.service.js';
 import { PaymentAttemptSchema } from './payment-attempt.entity.js';
+import type { PaymentProvider } from './payment-provider.js';
+import { PaymentReconciler } from './payment-reconciler.js';
+import type { RefundPolicy } from './refund-policy.js';
 
 /** What the billing domain writes to the audit log (see AuditedActions in src/audit/audit-log.ts). */
 const BILLING_AUDIT_ACTIONS = {
@@ -14,10 +26,36 @@ declare module '../audit/audit-log.js' {
   interface AuditedActions extends Record<keyof typeof BILLING_AUDIT_ACTIONS, string> {}
 }
 
+/** What the billing module takes from the composition root. */
+export interface BillingModuleDeps {
+  /** The request-scoped PostgreSQL EntityManager. */
+  readonly em: EntityManager;
+  readonly provider: PaymentProvider;
+  readonly refundPolicy: RefundPolicy;
+  /** The enrollments payments are for (the enrollment domain implements it): a refund cancels its enrollment. */
+  readonly enrollments: PaidEnrollments;
+  /** How old an open payment attempt is before the reconciler settles it. */
+  readonly reconcileAfterMs: number;
+  readonly tokens: PageTokens;
+  readonly unary: Unary;
+  readonly registry: Registry;
+  readonly log: Logger;
+}
+
 /** Payments for enrollments, their attempts at the provider, refunds. */
 export const billingModule = {
   definitions: [PaymentServiceService],
   entities: [PaymentSchema, PaymentAttemptSchema],
   rules: billingRules,
   auditActions: BILLING_AUDIT_ACTIONS,
+  start: (deps: BillingModuleDeps) => {
+    const payments = new PaymentService(deps.em, deps.provider, deps.tokens, deps.enrollments, deps.refundPolicy);
+    return {
+      services: [[PaymentServiceService, paymentHandlers(deps.unary, payments)]] as readonly [ServiceDefinition, object][],
+      /** What the enrollment domain charges and refunds through. */
+      billing: new Billing(deps.em, deps.provider, deps.refundPolicy, deps.log),
+      /** Settles payment attempts left open (run by the composition root's periodic job). */
+      reconciler: new PaymentReconciler(deps.em, deps.provider, { afterMs: deps.reconcileAfterMs }, deps.log, deps.registry),
+    };
+  },
 } as const satisfies DomainModule;

@@ -1,8 +1,16 @@
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import type { EntityManager } from '@mikro-orm/core';
 import { EnrollmentServiceService } from '../../generated/campus/enrollment/v1/enrollment.js';
+import type { Billing } from '../billing/billing.js';
 import type { DomainModule } from '../domain-module.js';
+import type { PageTokens } from '../pagination/page-token.js';
+import type { Unary } from '../server/unary.js';
 import { EnrollmentSchema } from './enrollment.entity.js';
+import { enrollmentHandlers } from './enrollment.handler.js';
 import { enrollmentRules } from './enrollment.rules.js';
+import { EnrollmentService } from './enrollment.service.js';
 import { LessonProgressSchema } from './lesson-progress.entity.js';
+import type { ProgressCache } from './progress.cache.js';
 
 /** What the enrollment domain writes to the audit log (see AuditedActions in src/audit/audit-log.ts). */
 const ENROLLMENT_AUDIT_ACTIONS = {
@@ -15,10 +23,27 @@ declare module '../audit/audit-log.js' {
   interface AuditedActions extends Record<keyof typeof ENROLLMENT_AUDIT_ACTIONS, string> {}
 }
 
+/** What the enrollment module takes from the composition root. */
+export interface EnrollmentModuleDeps {
+  /** The request-scoped PostgreSQL EntityManager. */
+  readonly em: EntityManager;
+  /** Charges and refunds, inside the enrollment's transaction. */
+  readonly billing: Billing;
+  /** Made before the module: billing's refunds drop a learner's cached progress too (see paidEnrollments). */
+  readonly progress: ProgressCache;
+  readonly tokens: PageTokens;
+  readonly unary: Unary;
+}
+
 /** Enrollments in catalog items and the progress of their learners. */
 export const enrollmentModule = {
   definitions: [EnrollmentServiceService],
   entities: [EnrollmentSchema, LessonProgressSchema],
   rules: enrollmentRules,
   auditActions: ENROLLMENT_AUDIT_ACTIONS,
+  start: (deps: EnrollmentModuleDeps): { readonly services: readonly [ServiceDefinition, object][] } => ({
+    services: [
+      [EnrollmentServiceService, enrollmentHandlers(deps.unary, new EnrollmentService(deps.em, deps.billing, deps.tokens, deps.progress))],
+    ],
+  }),
 } as const satisfies DomainModule;
