@@ -21,8 +21,9 @@ export interface DomainModule {
   /** The audit actions it records, `<entity type>.<verb>`, with when it records each. */
   readonly auditActions: Readonly<Record<string, string>>;
   /**
-   * Builds and starts the domain's services, for a domain whose wiring fits
-   * in a descriptor (the composition root wires the others itself).
+   * Builds the domain's services from what the composition root hands it
+   * (its `<Domain>ModuleDeps`): handlers per service definition, and what the
+   * root passes on to other modules or runs on a schedule.
    */
-  readonly start?: (deps: never) => unknown;
+  readonly start: (deps: never) => unknown;
 }
