@@ -24,6 +24,13 @@ export interface ResourceSpec<K, V> {
    * key, so readers must not change it.
    */
   readonly codec?: Codec<V>;
+  /**
+   * The loader's values already are what `decode(encode(value))` would give
+   * (plain data, made afresh by each load and kept by nobody else): a loaded
+   * value is then served, and kept near, as loaded, without decoding its own
+   * encoding (with caching off, without the codec at all).
+   */
+  readonly loadsDecoded?: boolean;
   /** Overrides the Cache's value TTL for this resource. */
   readonly ttlMs?: number;
   /** Overrides the Cache's NOT_FOUND TTL for this resource. */
@@ -207,7 +214,7 @@ export class CachedResource<K, V> {
     for (const miss of misses) {
       const value = loaded.get(miss.id);
       const payload = value === undefined ? undefined : this.codec.encode(value);
-      const decoded = payload === undefined ? undefined : this.codec.decode(payload);
+      const decoded = payload === undefined ? undefined : this.spec.loadsDecoded ? value : this.codec.decode(payload);
       if (decoded !== undefined) values.set(miss.id, decoded);
       if (this.near.enabled && mayWrite && !this.cache.isPending(miss.fullKey)) this.near.fill(miss.id, decoded ?? null, since, now);
       if (!mayWrite || miss.token === undefined || this.cache.isPending(miss.fullKey)) continue;
@@ -227,7 +234,8 @@ export class CachedResource<K, V> {
   private async loadUncached(byId: ReadonlyMap<string, K>): Promise<Map<string, V>> {
     const loaded = await readingPrimary(() => this.spec.load([...byId.values()]));
     const result = new Map<string, V>();
-    for (const [id, value] of loaded) if (byId.has(id)) result.set(id, this.codec.decode(this.codec.encode(value)));
+    const asLoaded = this.spec.loadsDecoded === true;
+    for (const [id, value] of loaded) if (byId.has(id)) result.set(id, asLoaded ? value : this.codec.decode(this.codec.encode(value)));
     return result;
   }
 
