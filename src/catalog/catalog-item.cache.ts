@@ -26,6 +26,8 @@ export class CatalogItemCache {
       name: 'catalog_item',
       version: 1,
       codec: CATALOG_ITEM_CODEC,
+      // catalogItemData makes a new plain object per row, of the fields the codec keeps.
+      loadsDecoded: true,
       load: async (ids) => {
         const repository = CatalogItemRepository.of(em);
         // A point read stays a primary-key lookup; a batch is one `in (...)` select.

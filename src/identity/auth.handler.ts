@@ -1,5 +1,7 @@
-import { type AuthServiceServer, PrincipalKind } from '../../generated/campus/identity/v1/auth.js';
+import { type AuthServiceServer, PrincipalKind, type Principal as PrincipalMessage } from '../../generated/campus/identity/v1/auth.js';
+import type { Principal } from '../auth/principal.js';
 import { hostOf } from '../server/caller-limits.js';
+import { sharedResponse } from '../server/shared-responses.js';
 import type { Unary } from '../server/unary.js';
 import type { AuthService } from './auth.service.js';
 import { toMessage } from './user.handler.js';
@@ -23,12 +25,18 @@ export function authHandlers(unary: Unary, auth: AuthService): AuthServiceServer
     }),
     whoAmI: unary(async (_req, ctx) => {
       const { principal, user } = await auth.whoAmI(ctx.principal);
-      return {
-        kind: KINDS[principal.kind],
-        id: principal.id,
-        user: user && toMessage(user),
-        allowedMethods: principal.kind === 'service' ? [...principal.methods] : [],
-      };
+      // A service's or an anonymous caller's principal is one object for all its calls: its answer is built and encoded once.
+      if (user === undefined) return sharedResponse(principal, whoAmIMessage);
+      return { ...whoAmIMessage(principal), user: toMessage(user) };
     }),
+  };
+}
+
+function whoAmIMessage(principal: Principal): PrincipalMessage {
+  return {
+    kind: KINDS[principal.kind],
+    id: principal.id,
+    user: undefined,
+    allowedMethods: principal.kind === 'service' ? [...principal.methods] : [],
   };
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { BatchedChildren } from './batched-counter.js';
 
 /** What the cache layer reports for one named cache (one resource). */
 export interface CacheRecorder {
@@ -27,6 +28,8 @@ export class CacheMetrics {
   private readonly setCount: Counter<'cache'>;
   private readonly invalidationCount: Counter<'cache'>;
   private readonly unreadableCount: Counter<'cache'>;
+  /** Hits and misses count in plain numbers, handed to `gets` when it is read (see BatchedCounter). */
+  private readonly getCounts = new BatchedChildren();
   private readonly windows = new Map<string, HitWindow>();
   private readonly recorders = new Map<string, CacheRecorder>();
 
@@ -36,11 +39,15 @@ export class CacheMetrics {
     private readonly bucketMs = 10_000,
   ) {
     const registers = [registry];
+    const getCounts = this.getCounts;
     this.gets = new Counter({
       name: 'cache_gets_total',
       help: 'Cache reads by result (hit or miss); a negative (NOT_FOUND) entry served is a hit.',
       labelNames: ['cache', 'result'],
       registers,
+      collect() {
+        getCounts.collect(this);
+      },
     });
     this.errors = new Counter({
       name: 'cache_errors_total',
@@ -84,13 +91,17 @@ export class CacheMetrics {
     if (recorder === undefined) {
       const window = new HitWindow(this.windowMs, this.bucketMs);
       this.windows.set(cache, window);
-      const hit = this.gets.labels({ cache, result: 'hit' });
-      const miss = this.gets.labels({ cache, result: 'miss' });
+      const hitLabels = { cache, result: 'hit' };
+      const missLabels = { cache, result: 'miss' };
+      const hit = this.getCounts.child(hitLabels);
+      const miss = this.getCounts.child(missLabels);
       const sets = this.setCount.labels({ cache });
       const invalidations = this.invalidationCount.labels({ cache });
       const unreadable = this.unreadableCount.labels({ cache });
       const errors = new Map(CACHE_OPERATIONS.map((operation) => [operation, this.errors.labels({ cache, operation })]));
-      for (const counter of [hit, miss, sets, invalidations, unreadable, ...errors.values()]) counter.inc(0);
+      this.gets.inc(hitLabels, 0);
+      this.gets.inc(missLabels, 0);
+      for (const counter of [sets, invalidations, unreadable, ...errors.values()]) counter.inc(0);
       recorder = {
         hits: (n) => {
           if (n === 0) return;

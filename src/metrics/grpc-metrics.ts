@@ -1,14 +1,17 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { BatchedChildren, type BatchedCounter } from './batched-counter.js';
+import { type BatchedHistogram, BatchedHistograms } from './batched-histogram.js';
+
+const HANDLING_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
  * The gRPC server metrics of go-grpc-middleware (grpc-ecosystem), same names
- * and labels, so existing dashboards and alerts work unchanged. The counters'
+ * and labels, so existing dashboards and alerts work unchanged. The
  * children count in plain numbers, handed over when scraped (see
- * BatchedCounter): a call costs no label hashing for them.
+ * BatchedCounter, BatchedHistogram): a call costs no label hashing.
  */
 export class GrpcMetrics {
-  private readonly handling: Histogram<string>;
+  private readonly handlingChildren = new BatchedHistograms(HANDLING_BUCKETS);
   private readonly methods = new Map<string, MethodMetrics>();
   private readonly startedChildren = new BatchedChildren();
   private readonly handledChildren = new BatchedChildren();
@@ -35,11 +38,15 @@ export class GrpcMetrics {
       collect: flushing(this.handledChildren),
       registers: [registry],
     });
-    this.handling = new Histogram({
+    const handlingChildren = this.handlingChildren;
+    new Histogram({
       name: 'grpc_server_handling_seconds',
       help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
       labelNames,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: HANDLING_BUCKETS,
+      collect() {
+        handlingChildren.collect(this);
+      },
       registers: [registry],
     });
     new Counter({
@@ -66,7 +73,7 @@ export class GrpcMetrics {
       const labels = { grpc_type: type, grpc_service: service, grpc_method: method };
       m = new MethodMetrics(
         this.startedChildren.child(labels),
-        this.handling.labels(labels),
+        this.handlingChildren.child(labels),
         this.receivedChildren.child(labels),
         this.sentChildren.child(labels),
         (code) => this.handledChildren.child({ ...labels, grpc_code: code }),
@@ -82,7 +89,7 @@ export class GrpcMetrics {
 export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
 
 type CounterChild = BatchedCounter;
-type HistogramChild = ReturnType<Histogram<string>['labels']>;
+type HistogramChild = BatchedHistogram;
 
 export class MethodMetrics {
   private readonly handledByCode = new Map<string, CounterChild>();

@@ -55,7 +55,7 @@ export class CallObserver {
     const codeName = CODE_NAMES[code] ?? 'Unknown';
     m.handled(codeName).inc();
     m.handling.observe(seconds);
-    this.log.info({ method: path, code: codeName, ms: Math.round(seconds * 1e6) / 1e3 }, 'rpc');
+    if (this.log.isLevelEnabled('info')) this.log.info({ method: path, code: codeName, ms: Math.round(seconds * 1e6) / 1e3 }, 'rpc');
   }
 }
 

@@ -76,38 +76,35 @@ export function createUnary(log: Logger, guards: CallGuards = OPEN, observer?: C
       runInRequestScope(deadline, async () => {
         const principal = await guards.authenticate(call.metadata);
         const limits = guards.limits;
-        let release = limits?.tryAdmit(principal, peer);
-        let ended = false;
         // A call whose deadline passed (or whose caller went away) stops counting against the caller
         // then, not when a handler stuck on a store finally returns.
-        const giveBack = () => {
-          ended = true;
-          release?.();
-        };
-        if (limits) {
-          if (call.cancelled) giveBack();
-          else call.once('cancelled', giveBack);
+        const slot = limits && new Slot(limits.tryAdmit(principal, peer));
+        if (slot) {
+          if (call.cancelled) slot.giveBack();
+          else call.on('cancelled', () => slot.giveBack());
           // Over its caller's limit a call may still be answered from the cache (its caller's other calls may be
           // stuck on a store); it is refused with RESOURCE_EXHAUSTED when it needs a store, unless a slot is free by then.
-          if (!release) {
-            checkBeforeStoreUse(() => {
-              if (!release && !ended) release = limits.admit(principal, peer);
-            });
-          }
+          if (!slot.release) checkBeforeStoreUse(() => slot.admitLate(limits, principal, peer));
         }
         try {
           // Checked once for every field as it was deserialized (see withRequestChecks), before any rule reads it.
           if ((call.request as unknown) instanceof RejectedRequest)
             throw invalidArgument((call.request as unknown as RejectedRequest).violations);
           const checkResponse = await guards.authorize(principal, method, call.request);
-          const run = () => handler(call.request, { metadata: call.metadata, peer, principal });
+          const ctx: CallContext = { metadata: call.metadata, peer, principal };
           const response = guards.routeReads
-            ? await guards.routeReads(method, principal, call.metadata, run, (metadata) => call.sendMetadata(metadata))
-            : await run();
+            ? await guards.routeReads(
+                method,
+                principal,
+                call.metadata,
+                () => handler(call.request, ctx),
+                (metadata) => call.sendMetadata(metadata),
+              )
+            : await handler(call.request, ctx);
           await checkResponse?.(response);
           return response;
         } finally {
-          giveBack();
+          slot?.giveBack();
         }
       }).then(
         (response) => {
@@ -130,6 +127,27 @@ export function createUnary(log: Logger, guards: CallGuards = OPEN, observer?: C
         },
       );
     };
+}
+
+/**
+ * A call's place in its caller's limit, given back once: when the call ends or
+ * is cancelled, whichever comes first. (One object per call rather than
+ * closures: this runs on every call.)
+ */
+class Slot {
+  private ended = false;
+
+  constructor(public release: (() => void) | undefined) {}
+
+  giveBack(): void {
+    this.ended = true;
+    this.release?.();
+  }
+
+  /** Before a store is used by a call admitted over its caller's limit: throws RESOURCE_EXHAUSTED unless a slot is free now. */
+  admitLate(limits: CallerLimits, principal: Principal, peer: string): void {
+    if (!this.release && !this.ended) this.release = limits.admit(principal, peer);
+  }
 }
 
 function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number | undefined {
