@@ -26,7 +26,7 @@ export class CatalogItemCache {
       name: 'catalog_item',
       version: 1,
       codec: CATALOG_ITEM_CODEC,
-      // catalogItemData makes a new plain object per row, of the fields the codec keeps.
+      // The repository's read models are new plain objects per row, of the fields the codec keeps.
       loadsDecoded: true,
       load: async (ids) => {
         const repository = CatalogItemRepository.of(em);
