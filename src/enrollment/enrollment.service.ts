@@ -266,10 +266,9 @@ export class EnrollmentService {
       }
       if (enrollment.status === 'cancelled') throw enrollmentCancelled(`enrollments/${enrollment.id}`);
       const recorded = await LessonProgressRepository.of(tx).recordCompletion(enrollment, cmd.userId, cmd.lessonId, now);
-      const { progress, inserted } = recorded;
+      // Its lesson_completed event is written by the same statement (a lesson completed again records none).
+      const { progress } = recorded;
       const about = { userId: progress.userId, catalogItemId: progress.catalogItemId, occurTime: now };
-      // A lesson completed again records nothing.
-      if (inserted) recordOutboxEvent(tx, { ...about, type: 'lesson_completed', lessonId: cmd.lessonId.toLowerCase() });
       const allDone = progress.totalLessons > 0 && progress.completedLessonIds.length >= progress.totalLessons;
       if (enrollment.status !== 'active' || !allDone) return { progress };
       await enrollments.markCompleted(cmd.userId, enrollment.id, now);

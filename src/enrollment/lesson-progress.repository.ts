@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
 import { rawQuery } from '../db/raw-query.js';
+import { outboxInsertWhere } from '../outbox/record-outbox-event.js';
 import type { EnrollmentStatus } from './enrollment.entity.js';
 import { type LessonProgress, LessonProgressSchema } from './lesson-progress.entity.js';
 import { type Progress, type ProgressReader, percentOf } from './progress-reader.js';
@@ -37,8 +38,9 @@ export class LessonProgressRepository extends EntityRepository<LessonProgress> i
 
   /**
    * Records the completion (a second one of the same lesson inserts nothing)
-   * and returns the progress including it, and whether this call inserted it,
-   * in one statement. Run it inside the transaction that locked the enrollment.
+   * with its `lesson_completed` outbox event, and returns the progress
+   * including it, and whether this call inserted it, in one statement. Run it
+   * inside the transaction that locked the enrollment.
    */
   async recordCompletion(
     enrollment: { readonly id: string; readonly catalogItemId: string; readonly status: EnrollmentStatus },
@@ -50,11 +52,21 @@ export class LessonProgressRepository extends EntityRepository<LessonProgress> i
     // The insert's row is invisible to the rest of this statement (PostgreSQL
     // runs a data-modifying WITH once, whether or not it is read), so the
     // completed list names the lesson itself rather than re-reading it.
+    // A lesson completed again records no event either.
+    const event = outboxInsertWhere('exists (select 1 from inserted)', {
+      type: 'lesson_completed',
+      userId,
+      catalogItemId: item,
+      lessonId: lessonId.toLowerCase(),
+      occurTime: at,
+    });
     const [row] = await rawQuery<{ total_lessons: number; completed_lesson_ids: string[]; inserted: boolean }>(
       this.getEntityManager(),
       `with inserted as (
          insert into lesson_progress (id, user_id, catalog_item_id, lesson_id, completed_at)
          values (?, ?, ?, ?, ?) on conflict (user_id, lesson_id) do nothing returning lesson_id
+       ), announced as (
+         ${event.sql}
        )
        select (select count(*)::int from lessons where catalog_item_id = ?) as total_lessons,
               array(select l.id::text from lessons l
@@ -62,7 +74,7 @@ export class LessonProgressRepository extends EntityRepository<LessonProgress> i
                        and (l.id = ? or exists(select 1 from lesson_progress lp where lp.user_id = ? and lp.lesson_id = l.id))
                      order by l.position, l.id) as completed_lesson_ids,
               exists(select 1 from inserted) as inserted`,
-      [uuidv7(), userId, item, lessonId, at, item, item, lessonId, userId],
+      [uuidv7(), userId, item, lessonId, at, ...event.params, item, item, lessonId, userId],
     );
     if (!row) throw new Error('record completion query returned no row');
     return {

@@ -30,3 +30,26 @@ export function recordOutboxEvent(tx: EntityManager, event: OutboxEventInput): v
     createTime: new Date(),
   });
 }
+
+/**
+ * The same event as one `insert ... select ... where <condition>` for a
+ * statement of the caller's to run as a step of its own WITH (no unit of
+ * work, no round trip of its own): written only when `condition` holds, in
+ * the caller's statement and transaction.
+ */
+export function outboxInsertWhere(condition: string, event: OutboxEventInput): { readonly sql: string; readonly params: unknown[] } {
+  return {
+    sql: `insert into outbox_events (id, type, user_id, catalog_item_id, lesson_id, occur_time, properties, create_time)
+         select ?::uuid, ?::text, ?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::jsonb, ?::timestamptz where ${condition}`,
+    params: [
+      uuidv7(),
+      event.type,
+      event.userId,
+      event.catalogItemId,
+      event.lessonId ?? null,
+      event.occurTime,
+      JSON.stringify(event.properties ?? {}),
+      new Date(),
+    ],
+  };
+}
