@@ -25,6 +25,7 @@ import type { Config } from './config.js';
 import { fieldCryptoOf } from './crypto/field-crypto.js';
 import { postgresPools } from './db/postgres.js';
 import { runInRequestScope } from './db/request-scope.js';
+import type { ModuleContext } from './domain-module.js';
 import { enrollmentReads } from './enrollment/enrollment.js';
 import { enrollmentModule } from './enrollment/enrollment.module.js';
 import { paidEnrollments } from './enrollment/paid-enrollments.js';
@@ -202,7 +203,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const progressCache = new ProgressCache(cache, stores.pg.em, events);
 
   // What every module's start takes; each adds what it alone needs.
-  const shared = { em: stores.pg.em, tokens: pageTokens, unary, registry, log };
+  const shared: ModuleContext = { em: stores.pg.em, tokens: pageTokens, unary, registry, log };
   const rollupSettings = {
     intervalMs: config.analyticsRollupIntervalMs,
     lookbackDays: config.analyticsRollupLookbackDays,
@@ -211,7 +212,6 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const analytics = analyticsModule.start({
     ...shared,
     mongo: stores.mongo.em,
-    pg: stores.pg.em,
     eventTtlDays: config.analyticsEventTtlDays,
     rollups: rollupSettings,
   });
@@ -237,7 +237,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     new PeriodicJob('payment reconciliation', config.paymentReconcileIntervalMs, () => reconciler.run(), log),
     new PeriodicJob('outbox relay', config.outboxRelayIntervalMs, () => outboxRelay.run(), log),
   ];
-  const forum = forumModule.start({ ...shared, mongo: stores.mongo.em, pg: stores.pg.em });
+  const forum = forumModule.start({ ...shared, mongo: stores.mongo.em });
   const assets = await assetModule.start({
     ...shared,
     settings: config.assets,

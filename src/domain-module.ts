@@ -1,6 +1,24 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import type { EntitySchema } from '@mikro-orm/core';
+import type { EntityManager, EntitySchema } from '@mikro-orm/core';
+import type { Registry } from 'prom-client';
 import type { MethodRule, RuleSettings } from './auth/access-rule.js';
+import type { Logger } from './logger.js';
+import type { PageTokens } from './pagination/page-token.js';
+import type { Unary } from './server/unary.js';
+
+/** What the composition root hands every module's start; each module's deps add what it alone takes. */
+export interface ModuleContext {
+  /** The request-scoped PostgreSQL EntityManager. */
+  readonly em: EntityManager;
+  readonly tokens: PageTokens;
+  /** Wraps each handler in the request path (see createUnary). */
+  readonly unary: Unary;
+  readonly registry: Registry;
+  readonly log: Logger;
+}
+
+/** The services a module serves, each with its handlers. */
+export type ServedServices = readonly [ServiceDefinition, object][];
 
 /**
  * What a domain (`src/<domain>/`) declares to the composition root, in its

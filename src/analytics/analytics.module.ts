@@ -1,11 +1,6 @@
-import type { ServiceDefinition } from '@grpc/grpc-js';
-import type { EntityManager } from '@mikro-orm/core';
 import type { EntityManager as MongoEntityManager } from '@mikro-orm/mongodb';
-import type { Registry } from 'prom-client';
 import { AnalyticsServiceService } from '../../generated/campus/analytics/v1/analytics.js';
-import type { DomainModule } from '../domain-module.js';
-import type { Logger } from '../logger.js';
-import type { Unary } from '../server/unary.js';
+import type { DomainModule, ModuleContext, ServedServices } from '../domain-module.js';
 import { analyticsHandlers } from './analytics.handler.js';
 import { analyticsRules } from './analytics.rules.js';
 import { AnalyticsService } from './analytics.service.js';
@@ -17,17 +12,12 @@ import { EventRecorder } from './event-recorder.js';
 import { RollupJob, type RollupJobSettings } from './rollup-job.js';
 
 /** What the analytics module takes from the composition root. */
-export interface AnalyticsModuleDeps {
+export interface AnalyticsModuleDeps extends ModuleContext {
   /** The request-scoped MongoDB EntityManager: events and rollups. */
   readonly mongo: MongoEntityManager;
-  /** The request-scoped PostgreSQL EntityManager: the roles and titles an event is stored with. */
-  readonly pg: EntityManager;
   /** How long events are kept (ANALYTICS_EVENT_TTL_DAYS). */
   readonly eventTtlDays: number;
   readonly rollups: RollupJobSettings;
-  readonly registry: Registry;
-  readonly log: Logger;
-  readonly unary: Unary;
 }
 
 /** Learning events and their daily rollups (MongoDB). */
@@ -38,11 +28,11 @@ export const analyticsModule = {
   rules: analyticsRules,
   auditActions: {},
   start: (deps: AnalyticsModuleDeps) => {
-    const ingest = new EventIngest(deps.mongo, postgresEventContext(deps.pg), deps.eventTtlDays);
+    const ingest = new EventIngest(deps.mongo, postgresEventContext(deps.em), deps.eventTtlDays);
     const rollups = new RollupJob(deps.mongo, deps.rollups, deps.log);
     const service = new AnalyticsService(deps.mongo, ingest, rollups);
     return {
-      services: [[AnalyticsServiceService, analyticsHandlers(deps.unary, service)]] as readonly [ServiceDefinition, object][],
+      services: [[AnalyticsServiceService, analyticsHandlers(deps.unary, service)]] as ServedServices,
       /** Where the outbox relay hands the events that follow a commit. */
       ingest,
       /** Best-effort events that follow no stored fact. */

@@ -1,12 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import type { EntityManager } from '@mikro-orm/core';
-import type { Registry } from 'prom-client';
 import { type AssetServiceServer, AssetServiceService } from '../../generated/campus/asset/v1/asset.js';
 import type { CatalogItemCache } from '../catalog/catalog.js';
-import type { DomainModule } from '../domain-module.js';
-import type { Logger } from '../logger.js';
-import type { PageTokens } from '../pagination/page-token.js';
-import type { Unary } from '../server/unary.js';
+import type { DomainModule, ModuleContext } from '../domain-module.js';
 import { AssetSchema } from './asset.entity.js';
 import { assetHandlers } from './asset.handler.js';
 import { assetRules } from './asset.rules.js';
@@ -23,18 +18,12 @@ import { secureLinkSigner } from './secure-link-signer.js';
 import type { UrlSigner } from './url-signer.js';
 
 /** What the asset module takes from the composition root. */
-export interface AssetModuleDeps {
+export interface AssetModuleDeps extends ModuleContext {
   readonly settings: AssetSettings;
   /** Where the embedded storage keeps its objects (`<dataDir>/assets`). */
   readonly dataDir: string;
-  /** The request-scoped PostgreSQL EntityManager. */
-  readonly em: EntityManager;
   /** Items as read for visibility (cached or not). */
   readonly items: CatalogItemCache;
-  readonly tokens: PageTokens;
-  readonly registry: Registry;
-  readonly log: Logger;
-  readonly unary: Unary;
   /** Replaces the purge hook ASSET_PURGE_URL chooses (tests). */
   readonly purge?: PurgeHook;
 }

@@ -1,11 +1,5 @@
-import type { ServiceDefinition } from '@grpc/grpc-js';
-import type { EntityManager } from '@mikro-orm/core';
-import type { Registry } from 'prom-client';
 import { PaymentServiceService } from '../../generated/campus/billing/v1/payment.js';
-import type { DomainModule } from '../domain-module.js';
-import type { Logger } from '../logger.js';
-import type { PageTokens } from '../pagination/page-token.js';
-import type { Unary } from '../server/unary.js';
+import type { DomainModule, ModuleContext, ServedServices } from '../domain-module.js';
 import { Billing, type PaidEnrollments } from './billing.js';
 import { billingRules } from './billing.rules.js';
 import { PaymentSchema } from './payment.entity.js';
@@ -27,19 +21,13 @@ declare module '../audit/audit-log.js' {
 }
 
 /** What the billing module takes from the composition root. */
-export interface BillingModuleDeps {
-  /** The request-scoped PostgreSQL EntityManager. */
-  readonly em: EntityManager;
+export interface BillingModuleDeps extends ModuleContext {
   readonly provider: PaymentProvider;
   readonly refundPolicy: RefundPolicy;
   /** The enrollments payments are for (the enrollment domain implements it): a refund cancels its enrollment. */
   readonly enrollments: PaidEnrollments;
   /** How old an open payment attempt is before the reconciler settles it. */
   readonly reconcileAfterMs: number;
-  readonly tokens: PageTokens;
-  readonly unary: Unary;
-  readonly registry: Registry;
-  readonly log: Logger;
 }
 
 /** Payments for enrollments, their attempts at the provider, refunds. */
@@ -51,7 +39,7 @@ export const billingModule = {
   start: (deps: BillingModuleDeps) => {
     const payments = new PaymentService(deps.em, deps.provider, deps.tokens, deps.enrollments, deps.refundPolicy);
     return {
-      services: [[PaymentServiceService, paymentHandlers(deps.unary, payments)]] as readonly [ServiceDefinition, object][],
+      services: [[PaymentServiceService, paymentHandlers(deps.unary, payments)]] as ServedServices,
       /** What the enrollment domain charges and refunds through. */
       billing: new Billing(deps.em, deps.provider, deps.refundPolicy, deps.log),
       /** Settles payment attempts left open (run by the composition root's periodic job). */

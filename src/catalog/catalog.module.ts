@@ -1,11 +1,7 @@
-import type { ServiceDefinition } from '@grpc/grpc-js';
-import type { EntityManager } from '@mikro-orm/core';
 import { CatalogServiceService } from '../../generated/campus/catalog/v1/catalog.js';
 import type { Cache } from '../cache/cache.js';
-import type { DomainModule } from '../domain-module.js';
+import type { DomainModule, ModuleContext, ServedServices } from '../domain-module.js';
 import type { DomainEvents } from '../events/domain-events.js';
-import type { PageTokens } from '../pagination/page-token.js';
-import type { Unary } from '../server/unary.js';
 import { catalogHandlers } from './catalog.handler.js';
 import { catalogRules } from './catalog.rules.js';
 import type { CatalogItemCache } from './catalog-item.cache.js';
@@ -32,16 +28,12 @@ declare module '../audit/audit-log.js' {
 }
 
 /** What the catalog module takes from the composition root. */
-export interface CatalogModuleDeps {
-  /** The request-scoped PostgreSQL EntityManager. */
-  readonly em: EntityManager;
+export interface CatalogModuleDeps extends ModuleContext {
   readonly cache: Cache;
   /** Made before the module: the authorizer and the asset domain read items through it too. */
   readonly items: CatalogItemCache;
   /** Where lesson writes announce catalog.lessons_changed. */
   readonly events: DomainEvents;
-  readonly tokens: PageTokens;
-  readonly unary: Unary;
 }
 
 /** The catalog: items, their lessons, publishing and search. */
@@ -50,7 +42,7 @@ export const catalogModule = {
   entities: [CatalogItemSchema, LessonSchema],
   rules: catalogRules,
   auditActions: CATALOG_AUDIT_ACTIONS,
-  start: (deps: CatalogModuleDeps): { readonly services: readonly [ServiceDefinition, object][] } => {
+  start: (deps: CatalogModuleDeps): { readonly services: ServedServices } => {
     const lessonsCache = new LessonsCache(deps.cache, deps.em);
     const items = new CatalogItemService(deps.em, deps.tokens, deps.items, lessonsCache);
     const lessons = new LessonService(deps.em, deps.tokens, { items: deps.items, lessons: lessonsCache }, deps.events);

@@ -1,10 +1,6 @@
-import type { ServiceDefinition } from '@grpc/grpc-js';
-import type { EntityManager } from '@mikro-orm/core';
 import { EnrollmentServiceService } from '../../generated/campus/enrollment/v1/enrollment.js';
 import type { Billing } from '../billing/billing.js';
-import type { DomainModule } from '../domain-module.js';
-import type { PageTokens } from '../pagination/page-token.js';
-import type { Unary } from '../server/unary.js';
+import type { DomainModule, ModuleContext, ServedServices } from '../domain-module.js';
 import { EnrollmentSchema } from './enrollment.entity.js';
 import { enrollmentHandlers } from './enrollment.handler.js';
 import { enrollmentRules } from './enrollment.rules.js';
@@ -24,15 +20,11 @@ declare module '../audit/audit-log.js' {
 }
 
 /** What the enrollment module takes from the composition root. */
-export interface EnrollmentModuleDeps {
-  /** The request-scoped PostgreSQL EntityManager. */
-  readonly em: EntityManager;
+export interface EnrollmentModuleDeps extends ModuleContext {
   /** Charges and refunds, inside the enrollment's transaction. */
   readonly billing: Billing;
   /** Made before the module: billing's refunds drop a learner's cached progress too (see paidEnrollments). */
   readonly progress: ProgressCache;
-  readonly tokens: PageTokens;
-  readonly unary: Unary;
 }
 
 /** Enrollments in catalog items and the progress of their learners. */
@@ -41,7 +33,7 @@ export const enrollmentModule = {
   entities: [EnrollmentSchema, LessonProgressSchema],
   rules: enrollmentRules,
   auditActions: ENROLLMENT_AUDIT_ACTIONS,
-  start: (deps: EnrollmentModuleDeps): { readonly services: readonly [ServiceDefinition, object][] } => ({
+  start: (deps: EnrollmentModuleDeps): { readonly services: ServedServices } => ({
     services: [
       [EnrollmentServiceService, enrollmentHandlers(deps.unary, new EnrollmentService(deps.em, deps.billing, deps.tokens, deps.progress))],
     ],

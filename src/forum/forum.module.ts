@@ -1,10 +1,7 @@
-import type { EntityManager } from '@mikro-orm/core';
 import type { EntityManager as MongoEntityManager } from '@mikro-orm/mongodb';
 import { type ForumServiceServer, ForumServiceService } from '../../generated/campus/forum/v1/forum.js';
 import { catalogReads } from '../catalog/catalog.js';
-import type { DomainModule } from '../domain-module.js';
-import type { PageTokens } from '../pagination/page-token.js';
-import type { Unary } from '../server/unary.js';
+import type { DomainModule, ModuleContext } from '../domain-module.js';
 import { forumHandlers } from './forum.handler.js';
 import { forumRules } from './forum.rules.js';
 import { ForumService } from './forum.service.js';
@@ -13,13 +10,9 @@ import { PostSchema } from './post.entity.js';
 import { ThreadSchema } from './thread.entity.js';
 
 /** What the forum module takes from the composition root. */
-export interface ForumModuleDeps {
+export interface ForumModuleDeps extends ModuleContext {
   /** The request-scoped MongoDB EntityManager: threads and posts. */
   readonly mongo: MongoEntityManager;
-  /** The request-scoped PostgreSQL EntityManager: who is enrolled in, or teaches, an item. */
-  readonly pg: EntityManager;
-  readonly tokens: PageTokens;
-  readonly unary: Unary;
 }
 
 /** The forums of catalog items: threads and posts (MongoDB). */
@@ -30,6 +23,6 @@ export const forumModule = {
   rules: forumRules,
   auditActions: {},
   start: (deps: ForumModuleDeps): { readonly handlers: ForumServiceServer } => ({
-    handlers: forumHandlers(deps.unary, new ForumService(deps.mongo, forumAccessOf(catalogReads(deps.pg)), deps.tokens)),
+    handlers: forumHandlers(deps.unary, new ForumService(deps.mongo, forumAccessOf(catalogReads(deps.em)), deps.tokens)),
   }),
 } as const satisfies DomainModule;

@@ -1,14 +1,9 @@
-import type { ServiceDefinition } from '@grpc/grpc-js';
-import type { EntityManager } from '@mikro-orm/core';
 import { AuthServiceService } from '../../generated/campus/identity/v1/auth.js';
 import { UserServiceService } from '../../generated/campus/identity/v1/user.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { Cache } from '../cache/cache.js';
 import type { KeyRing } from '../crypto/key-ring.js';
-import type { DomainModule } from '../domain-module.js';
-import type { Logger } from '../logger.js';
-import type { PageTokens } from '../pagination/page-token.js';
-import type { Unary } from '../server/unary.js';
+import type { DomainModule, ModuleContext, ServedServices } from '../domain-module.js';
 import { authHandlers } from './auth.handler.js';
 import { type AuthEvent, AuthService } from './auth.service.js';
 import { identityRules } from './identity.rules.js';
@@ -21,9 +16,7 @@ import { userHandlers } from './user.handler.js';
 import { UserService } from './user.service.js';
 
 /** What the identity module takes from the composition root. */
-export interface IdentityModuleDeps {
-  /** The request-scoped PostgreSQL EntityManager. */
-  readonly em: EntityManager;
+export interface IdentityModuleDeps extends ModuleContext {
   readonly cache: Cache;
   /** Seals the cached profiles (names and emails are personal data). */
   readonly keyRing: KeyRing;
@@ -31,9 +24,6 @@ export interface IdentityModuleDeps {
   /** Made before the module: the authenticator of every call reads it. */
   readonly sessions: SessionStore;
   readonly throttle: LoginThrottle;
-  readonly tokens: PageTokens;
-  readonly unary: Unary;
-  readonly log: Logger;
   readonly countAuth: (event: AuthEvent) => void;
 }
 
@@ -57,7 +47,7 @@ export const identityModule = {
   entities: [UserSchema, SessionSchema],
   rules: identityRules,
   auditActions: IDENTITY_AUDIT_ACTIONS,
-  start: (deps: IdentityModuleDeps): { readonly services: readonly [ServiceDefinition, object][]; readonly users: UserService } => {
+  start: (deps: IdentityModuleDeps): { readonly services: ServedServices; readonly users: UserService } => {
     const users = new UserService(deps.em, deps.passwords, deps.tokens, new UserCache(deps.cache, deps.em, deps.keyRing));
     const auth = new AuthService(deps.em, deps.passwords, deps.sessions, deps.throttle, deps.log, deps.countAuth);
     return {
