@@ -105,13 +105,27 @@ export async function readEntities<T extends object>(
   sql: string,
   params: readonly unknown[],
 ): Promise<T[]> {
-  const tx = untouched(em) ? undefined : em.getTransactionContext();
-  // Outside a transaction a read goes where the call's reads go (see ReadRouter), as the ORM's own finds do.
-  const connection = em.getConnection(tx === undefined ? 'read' : 'write');
-  const rows: Record<string, unknown>[] = await connection.execute(sql, [...params], 'all', tx);
-  if (tx !== undefined) return rows.map((row) => em.map(entityName, row as EntityDictionary<T>));
+  const { rows, inTransaction } = await selectRows(em, sql, params);
+  if (inTransaction) return rows.map((row) => em.map(entityName, row as EntityDictionary<T>));
   const { detach } = readerOf(em, entityName);
   return rows.map((row) => detach(row) as T);
+}
+
+/** Runs one select in `em`'s transaction if it has one; outside one, where the call's reads go (see ReadRouter), as the ORM's own finds do. */
+async function selectRows(
+  em: EntityManager,
+  sql: string,
+  params: readonly unknown[],
+): Promise<{ rows: Record<string, unknown>[]; inTransaction: boolean }> {
+  const tx = untouched(em) ? undefined : em.getTransactionContext();
+  const connection = em.getConnection(tx === undefined ? 'read' : 'write');
+  const rows: Record<string, unknown>[] = await connection.execute(sql, [...params], 'all', tx);
+  return { rows, inTransaction: tx !== undefined };
+}
+
+/** `select ... where "id" = ?` plus `condition` (plain SQL over the table's columns). */
+function byPrimaryKey(em: EntityManager, entityName: EntityName<object>, condition: { readonly sql: string } | undefined): string {
+  return `${selectFrom(em, entityName)} where "id" = ?${condition ? ` and ${condition.sql}` : ''}`;
 }
 
 /**
@@ -126,9 +140,7 @@ export async function readModels<V, T extends object = object>(
   sql: string,
   params: readonly unknown[],
 ): Promise<V[]> {
-  const tx = untouched(em) ? undefined : em.getTransactionContext();
-  const connection = em.getConnection(tx === undefined ? 'read' : 'write');
-  const rows: Record<string, unknown>[] = await connection.execute(sql, [...params], 'all', tx);
+  const { rows } = await selectRows(em, sql, params);
   const { detach } = readerOf(em, entityName);
   return rows.map((row) => detach(row) as V);
 }
@@ -140,8 +152,7 @@ export async function readModelByPrimaryKey<V, T extends object = object>(
   id: string,
   condition: { readonly sql: string } | undefined = undefined,
 ): Promise<V | null> {
-  const sql = `${selectFrom(em, entityName)} where "id" = ?${condition ? ` and ${condition.sql}` : ''}`;
-  const [found] = await readModels<V, T>(em, entityName, sql, [id]);
+  const [found] = await readModels<V, T>(em, entityName, byPrimaryKey(em, entityName as EntityName<object>, condition), [id]);
   return found ?? null;
 }
 
@@ -160,7 +171,6 @@ export async function findByPrimaryKey<T extends object>(
   if (!untouched(em) && em.getUnitOfWork().getById(entityName, id as never) !== undefined) {
     return em.findOne(entityName, { id, ...condition?.where } as never) as Promise<T | null>;
   }
-  const sql = `${selectFrom(em, entityName)} where "id" = ?${condition ? ` and ${condition.sql}` : ''}`;
-  const [found] = await readEntities(em, entityName, sql, [id]);
+  const [found] = await readEntities(em, entityName, byPrimaryKey(em, entityName as EntityName<object>, condition), [id]);
   return found ?? null;
 }
