@@ -19,7 +19,12 @@ export interface OutboxEventInput {
  * afterwards, at least once, stored once.
  */
 export function recordOutboxEvent(tx: EntityManager, event: OutboxEventInput): void {
-  tx.create(OutboxEventSchema, {
+  tx.create(OutboxEventSchema, rowOf(event));
+}
+
+/** The outbox row of an event: a new id, no lesson as null, no properties as `{}`, queued now. */
+function rowOf(event: OutboxEventInput) {
+  return {
     id: uuidv7(),
     type: event.type,
     userId: event.userId,
@@ -28,7 +33,7 @@ export function recordOutboxEvent(tx: EntityManager, event: OutboxEventInput): v
     occurTime: event.occurTime,
     properties: event.properties ?? {},
     createTime: new Date(),
-  });
+  };
 }
 
 /**
@@ -38,18 +43,10 @@ export function recordOutboxEvent(tx: EntityManager, event: OutboxEventInput): v
  * the caller's statement and transaction.
  */
 export function outboxInsertWhere(condition: string, event: OutboxEventInput): { readonly sql: string; readonly params: unknown[] } {
+  const row = rowOf(event);
   return {
     sql: `insert into outbox_events (id, type, user_id, catalog_item_id, lesson_id, occur_time, properties, create_time)
          select ?::uuid, ?::text, ?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::jsonb, ?::timestamptz where ${condition}`,
-    params: [
-      uuidv7(),
-      event.type,
-      event.userId,
-      event.catalogItemId,
-      event.lessonId ?? null,
-      event.occurTime,
-      JSON.stringify(event.properties ?? {}),
-      new Date(),
-    ],
+    params: [row.id, row.type, row.userId, row.catalogItemId, row.lessonId, row.occurTime, JSON.stringify(row.properties), row.createTime],
   };
 }
