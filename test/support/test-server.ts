@@ -173,23 +173,22 @@ export function useTestServer(
 ): void {
   let server: TestServer | undefined;
   const cleanUps: (() => unknown)[] = [];
+  const closedAfter = <C extends { close(): void }>(client: C): C => {
+    cleanUps.push(() => client.close());
+    return client;
+  };
   beforeAll(async () => {
     const started = await startTestServer(options.env, options.overrides);
     server = started;
-    const port = started.port;
     const scope: TestServerScope = {
-      connect: (Ctor) => closedAfter(connect(Ctor, port)),
-      connectAnonymous: (Ctor) => closedAfter(connectAnonymous(Ctor, port)),
+      connect: (Ctor) => closedAfter(connect(Ctor, started.port)),
+      connectAnonymous: (Ctor) => closedAfter(connectAnonymous(Ctor, started.port)),
       database: async () => {
         const db = await rawClient(started.config.databaseUrl ?? '');
         cleanUps.push(() => db.end());
         return db;
       },
       onClose: (fn) => cleanUps.push(fn),
-    };
-    const closedAfter = <C extends { close(): void }>(client: C): C => {
-      cleanUps.push(() => client.close());
-      return client;
     };
     await setup(started, scope);
   }, options.hookTimeoutMs);
