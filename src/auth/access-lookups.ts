@@ -1,4 +1,8 @@
-import type { CatalogItemVisibility } from '../catalog/catalog-item-visibility.js';
+/** What the visibility rule needs to know of a catalog item. */
+export interface CatalogItemVisibility {
+  readonly published: boolean;
+  readonly instructor: { readonly id: string } | null | undefined;
+}
 
 /** What authorization needs to know of a catalog item. */
 export interface ItemAccess {

@@ -1,6 +1,6 @@
-import { type CatalogItemVisibility, requireCatalogItemVisible, seesEveryCatalogItem } from '../catalog/catalog-item-visibility.js';
+import { requireCatalogItemVisible, seesEveryCatalogItem } from '../catalog/catalog.js';
 import { DomainError } from '../errors/domain-error.js';
-import { type AccessLookups, type EnrollmentAccess, type ItemAccess, isResourceId } from './access-lookups.js';
+import { type AccessLookups, type CatalogItemVisibility, type EnrollmentAccess, type ItemAccess, isResourceId } from './access-lookups.js';
 import type { Column, MethodRule, Relation, RelationCheck, RuleTable } from './access-rule.js';
 import { methodAllowed } from './method-allowed.js';
 import type { Principal } from './principal.js';

@@ -2,8 +2,8 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Cache } from '../cache/cache.js';
 import type { CachedResource } from '../cache/cached-resource.js';
 import type { Codec } from '../cache/codec.js';
+import type { CatalogItemData } from './catalog-item.entity.js';
 import { CatalogItemRepository } from './catalog-item.repository.js';
-import type { CatalogItemData } from './catalog-item-data.js';
 
 /**
  * GetCatalogItem and BatchGetCatalogItems through the cache: key

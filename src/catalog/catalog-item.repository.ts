@@ -3,8 +3,7 @@ import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro
 import { findByPrimaryKey, readModelByPrimaryKey, readModels, selectFrom } from '../db/point-read.js';
 import { rawQuery } from '../db/raw-query.js';
 import type { Money } from '../validation/money.js';
-import { type CatalogItem, CatalogItemSchema } from './catalog-item.entity.js';
-import { type CatalogItemData, catalogItemData } from './catalog-item-data.js';
+import { type CatalogItem, type CatalogItemData, CatalogItemSchema, catalogItemData } from './catalog-item.entity.js';
 
 /** The sort keys ListCatalogItems offers; each has a (key, id) index, alone and after each filter. */
 export type CatalogItemSortKey = 'createTime' | 'title' | 'priceAmount';

@@ -14,13 +14,12 @@ import type { PageTokens } from '../pagination/page-token.js';
 import { FieldChecks } from '../validation/field-checks.js';
 import { fieldsToUpdate } from '../validation/field-mask.js';
 import { checkMoney, type Money } from '../validation/money.js';
+import { mayViewCatalogItem } from './catalog.rules.js';
 import type { CatalogItemCache } from './catalog-item.cache.js';
-import type { CatalogItem } from './catalog-item.entity.js';
+import type { CatalogItem, CatalogItemData } from './catalog-item.entity.js';
 import type { CatalogItemCursor, CatalogItemSortKey, SearchCursor } from './catalog-item.repository.js';
 import { CatalogItemRepository } from './catalog-item.repository.js';
-import type { CatalogItemData } from './catalog-item-data.js';
 import { parseCatalogItemOrder } from './catalog-item-order.js';
-import { mayViewCatalogItem } from './catalog-item-visibility.js';
 import { LessonRepository } from './lesson.repository.js';
 import type { LessonsCache } from './lessons.cache.js';
 

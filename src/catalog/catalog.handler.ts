@@ -6,10 +6,10 @@ import type {
 import { etagOf } from '../errors/etag.js';
 import { sharedResponse } from '../server/shared-responses.js';
 import type { Unary } from '../server/unary.js';
+import type { CatalogItemData } from './catalog-item.entity.js';
 import type { CatalogItemFields, CatalogItemService } from './catalog-item.service.js';
-import type { CatalogItemData } from './catalog-item-data.js';
+import type { LessonData } from './lesson.entity.js';
 import type { LessonFields, LessonService } from './lesson.service.js';
-import type { LessonData } from './lesson-data.js';
 
 /** campus.catalog.v1.CatalogService: proto in, use case, proto out. */
 export function catalogHandlers(unary: Unary, items: CatalogItemService, lessons: LessonService): CatalogServiceServer {

@@ -14,6 +14,6 @@ declare module '../events/domain-events.js' {
   }
 }
 
-export type { CatalogItemData } from './catalog-item-data.js';
-export { mayViewCatalogItem } from './catalog-item-visibility.js';
+export { mayViewCatalogItem, requireCatalogItemVisible, seesEveryCatalogItem } from './catalog.rules.js';
+export type { CatalogItemData } from './catalog-item.entity.js';
 export { type CatalogReads, catalogReads, type ItemInstructor, type ItemStanding } from './catalog-reads.js';

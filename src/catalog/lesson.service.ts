@@ -12,12 +12,11 @@ import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import { FieldChecks } from '../validation/field-checks.js';
 import { fieldsToUpdate } from '../validation/field-mask.js';
+import { mayViewCatalogItem } from './catalog.rules.js';
 import type { CatalogItemCache } from './catalog-item.cache.js';
 import { CatalogItemRepository } from './catalog-item.repository.js';
-import { mayViewCatalogItem } from './catalog-item-visibility.js';
-import type { Lesson } from './lesson.entity.js';
+import { type Lesson, type LessonData, lessonData } from './lesson.entity.js';
 import { LessonRepository } from './lesson.repository.js';
-import { type LessonData, lessonData } from './lesson-data.js';
 import type { LessonsCache } from './lessons.cache.js';
 
 /** The fields a caller sets on a lesson. */

@@ -3,7 +3,7 @@ import type { Cache } from '../cache/cache.js';
 import type { CachedResource } from '../cache/cached-resource.js';
 import type { Codec } from '../cache/codec.js';
 import { rawQuery } from '../db/raw-query.js';
-import type { LessonData } from './lesson-data.js';
+import type { LessonData } from './lesson.entity.js';
 
 /** How many lessons of an item are cached: every page of the default size (50) of a course this long is served from Redis. */
 export const CACHED_LESSONS = 100;

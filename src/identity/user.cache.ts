@@ -3,8 +3,8 @@ import type { Cache } from '../cache/cache.js';
 import type { CachedResource } from '../cache/cached-resource.js';
 import { type Codec, jsonCodec } from '../cache/codec.js';
 import type { KeyRing } from '../crypto/key-ring.js';
+import type { UserData } from './user.entity.js';
 import { UserRepository } from './user.repository.js';
-import type { UserData } from './user-data.js';
 
 /**
  * GetUser through the cache: key `v2:user:{<id>}` (lower-case id), the

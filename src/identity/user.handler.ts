@@ -2,9 +2,8 @@ import { Role, type User as UserMessage, type UserServiceServer } from '../../ge
 import { etagOf } from '../errors/etag.js';
 import { sharedResponse } from '../server/shared-responses.js';
 import type { Unary } from '../server/unary.js';
-import type { UserRole } from './user.entity.js';
+import type { UserData, UserRole } from './user.entity.js';
 import type { RoleInput, UserService } from './user.service.js';
-import type { UserData } from './user-data.js';
 
 /** campus.identity.v1.UserService: proto in, use case, proto out. */
 export function userHandlers(unary: Unary, users: UserService): UserServiceServer {

@@ -2,8 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { fieldCryptoOf } from '../crypto/field-crypto.js';
 import { findByPrimaryKey, readModelByPrimaryKey } from '../db/point-read.js';
-import { type User, type UserRole, UserSchema } from './user.entity.js';
-import { type UserData, userData } from './user-data.js';
+import { type User, type UserData, type UserRole, UserSchema, userData } from './user.entity.js';
 
 /** Where a ListUsers page starts: after the user with this create_time and id. */
 export interface UserPosition {

@@ -12,9 +12,8 @@ import { FieldChecks } from '../validation/field-checks.js';
 import { fieldsToUpdate } from '../validation/field-mask.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { UserCache } from './user.cache.js';
-import type { User, UserRole } from './user.entity.js';
+import type { User, UserData, UserRole } from './user.entity.js';
 import { UserRepository } from './user.repository.js';
-import type { UserData } from './user-data.js';
 
 export interface CreateUser {
   readonly name: string;
