@@ -1,7 +1,8 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import type { EntityManager, EntitySchema } from '@mikro-orm/core';
+import type { EntityManager, EntitySchema, MigrationObject } from '@mikro-orm/core';
 import type { Registry } from 'prom-client';
 import type { MethodRule, RuleSettings } from './auth/access-rule.js';
+import type { CitusTable, MongoCollectionPlan } from './db/shard-classes.js';
 import type { Logger } from './logger.js';
 import type { PageTokens } from './pagination/page-token.js';
 import type { Unary } from './server/unary.js';
@@ -34,6 +35,12 @@ export interface DomainModule {
   readonly entities: readonly EntitySchema[];
   /** Its MongoDB entities, if any. */
   readonly mongoEntities?: readonly EntitySchema[];
+  /** The migrations of its own tables, in its folder (src/db/migrations holds the history shared by several domains). */
+  readonly migrations?: readonly MigrationObject[];
+  /** How each of its PostgreSQL tables shards on Citus, by table name (test/db/sharding-plan.test.ts checks the schema against it). */
+  readonly tables?: Readonly<Record<string, CitusTable>>;
+  /** How each of its MongoDB collections shards, by collection name. */
+  readonly collections?: Readonly<Record<string, MongoCollectionPlan>>;
   /** One row of the rule table per RPC of its services (its `<domain>.rules.ts`). */
   readonly rules: (settings: RuleSettings) => readonly [string, MethodRule][];
   /** The audit actions it records, `<entity type>.<verb>`, with when it records each. */

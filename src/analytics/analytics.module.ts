@@ -25,6 +25,18 @@ export const analyticsModule = {
   definitions: [AnalyticsServiceService],
   entities: [],
   mongoEntities: [AnalyticsEventSchema, DailyRollupSchema],
+  /** How its collections shard on MongoDB (the plan, src/db/sharding-plan.ts). */
+  collections: {
+    analytics_events: {
+      shardKey: { catalogItemId: 1, occurTime: 1 },
+      why: 'high write volume; a course\u2019s events by time, backed by the refresh index; the relay\u2019s upsert carries the full key',
+      singleShard: ['refresh of one item\u2019s days', 'the relay\u2019s upsert of an outbox event'],
+      allShards: ['rollup of whole days', 'days touched since the last run (by receive time)'],
+    },
+    analytics_daily_rollups: {
+      why: 'one document per course and day: small, stays unsharded',
+    },
+  },
   rules: analyticsRules,
   auditActions: {},
   start: (deps: AnalyticsModuleDeps) => {

@@ -12,6 +12,7 @@ import type { AssetSettings } from './asset-settings.js';
 import { AssetUrls } from './asset-urls.js';
 import { cloudFrontSigner } from './cloudfront-url-signer.js';
 import { startEmbeddedEdge } from './embedded-edge.js';
+import { Migration20261202000004 } from './migrations/Migration20261202000004.js';
 import { type ObjectStorage, s3Storage } from './object-storage.js';
 import { httpPurgeHook, logPurgeHook, type PurgeHook } from './purge-hook.js';
 import { secureLinkSigner } from './secure-link-signer.js';
@@ -63,6 +64,11 @@ declare module '../audit/audit-log.js' {
 export const assetModule = {
   definitions: [AssetServiceService],
   entities: [AssetSchema],
+  migrations: [{ name: 'Migration20261202000004', class: Migration20261202000004 }],
+  /** How its tables shard on Citus (the plan, src/db/sharding-plan.ts). */
+  tables: {
+    assets: { class: 'reference', why: 'belongs to a catalog item or lesson; object keys unique across all items' },
+  },
   rules: assetRules,
   auditActions: ASSET_AUDIT_ACTIONS,
   start: startAssetModule,

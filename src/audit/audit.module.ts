@@ -12,6 +12,13 @@ export interface AuditModuleDeps extends ModuleContext {}
 export const auditModule = {
   definitions: [AuditServiceService],
   entities: [AuditEntrySchema],
+  /** How its tables shard on Citus (the plan, src/db/sharding-plan.ts). */
+  tables: {
+    audit_log: {
+      class: 'local',
+      why: 'append-only, read by entity, actor or time across all users; an audited per-user write commits on two nodes (the coordinator and the user\u2019s worker), never on more',
+    },
+  },
   rules: auditRules,
   auditActions: {},
   start: (deps: AuditModuleDeps): { readonly handlers: AuditServiceServer } => ({

@@ -1,4 +1,5 @@
 import { PaymentServiceService } from '../../generated/campus/billing/v1/payment.js';
+import { DISTRIBUTION_COLUMN } from '../db/shard-classes.js';
 import type { DomainModule, ModuleContext, ServedServices } from '../domain-module.js';
 import { Billing, type PaidEnrollments } from './billing.js';
 import { billingRules } from './billing.rules.js';
@@ -34,6 +35,21 @@ export interface BillingModuleDeps extends ModuleContext {
 export const billingModule = {
   definitions: [PaymentServiceService],
   entities: [PaymentSchema, PaymentAttemptSchema],
+  /** How its tables shard on Citus (the plan, src/db/sharding-plan.ts). */
+  tables: {
+    payments: {
+      class: 'distributed',
+      column: DISTRIBUTION_COLUMN,
+      why: 'per user; key (user_id, id); points at its enrollment by (user_id, enrollment_id), on the same shard',
+      allShards: ['GetPayment', 'RefundPayment (the lookup by id and its access check)'],
+    },
+    payment_attempts: {
+      class: 'distributed',
+      column: DISTRIBUTION_COLUMN,
+      why: 'per user, written before and with the payment; key (user_id, id), idempotency key unique per user',
+      allShards: ['Enroll (its attempt completed or failed by id)', 'the payment reconciler (open attempts by age, settled by id)'],
+    },
+  },
   rules: billingRules,
   auditActions: BILLING_AUDIT_ACTIONS,
   start: (deps: BillingModuleDeps) => {

@@ -40,6 +40,11 @@ export interface CatalogModuleDeps extends ModuleContext {
 export const catalogModule = {
   definitions: [CatalogServiceService],
   entities: [CatalogItemSchema, LessonSchema],
+  /** How its tables shard on Citus (the plan, src/db/sharding-plan.ts). */
+  tables: {
+    catalog_items: { class: 'reference', why: 'small, read by every call that touches a course, joined with every per-user table' },
+    lessons: { class: 'reference', why: 'small; belongs to a catalog item' },
+  },
   rules: catalogRules,
   auditActions: CATALOG_AUDIT_ACTIONS,
   start: (deps: CatalogModuleDeps): { readonly services: ServedServices } => {

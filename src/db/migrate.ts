@@ -39,7 +39,9 @@ async function main(): Promise<void> {
         const result = await orm.migrator.create(MIGRATIONS_DIR, false, false);
         log.info(
           { file: result.fileName, statements: result.diff.up.length },
-          result.fileName ? 'migration written; add it to migrations/index.ts' : 'schema is current; no migration written',
+          result.fileName
+            ? 'migration written; list it in its module (or, spanning domains, in migrations/index.ts)'
+            : 'schema is current; no migration written',
         );
       } else {
         // Replicas started at once each run this: the lock makes the first migrate and the others find nothing left.

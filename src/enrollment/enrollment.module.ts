@@ -1,5 +1,6 @@
 import { EnrollmentServiceService } from '../../generated/campus/enrollment/v1/enrollment.js';
 import type { Billing } from '../billing/billing.js';
+import { DISTRIBUTION_COLUMN } from '../db/shard-classes.js';
 import type { DomainModule, ModuleContext, ServedServices } from '../domain-module.js';
 import { EnrollmentSchema } from './enrollment.entity.js';
 import { enrollmentHandlers } from './enrollment.handler.js';
@@ -31,6 +32,25 @@ export interface EnrollmentModuleDeps extends ModuleContext {
 export const enrollmentModule = {
   definitions: [EnrollmentServiceService],
   entities: [EnrollmentSchema, LessonProgressSchema],
+  /** How its tables shard on Citus (the plan, src/db/sharding-plan.ts). */
+  tables: {
+    enrollments: {
+      class: 'distributed',
+      column: DISTRIBUTION_COLUMN,
+      why: 'per user; key (user_id, id), unique (user_id, catalog_item_id)',
+      allShards: [
+        'GetEnrollment',
+        'CancelEnrollment (the lookup by id and its access check)',
+        'ListEnrollments by catalog item',
+        'DeleteCatalogItem (is anyone enrolled?)',
+      ],
+    },
+    lesson_progress: {
+      class: 'distributed',
+      column: DISTRIBUTION_COLUMN,
+      why: 'per user; key (user_id, id), unique (user_id, lesson_id)',
+    },
+  },
   rules: enrollmentRules,
   auditActions: ENROLLMENT_AUDIT_ACTIONS,
   start: (deps: EnrollmentModuleDeps): { readonly services: ServedServices } => ({

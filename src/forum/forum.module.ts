@@ -20,6 +20,21 @@ export const forumModule = {
   definitions: [ForumServiceService],
   entities: [],
   mongoEntities: [ThreadSchema, PostSchema],
+  /** How its collections shard on MongoDB (the plan, src/db/sharding-plan.ts). */
+  collections: {
+    forum_threads: {
+      shardKey: { catalogItemId: 1 },
+      why: 'a course\u2019s threads together; ranged on the item id, backed by the ListThreads index',
+      singleShard: ['ListThreads', 'CreateThread'],
+      allShards: ['GetThread (by _id)', 'post counts and last activity (updated by _id)'],
+    },
+    forum_posts: {
+      shardKey: { threadId: 'hashed' },
+      why: 'thread ids are ObjectIds (increasing): hashed, so new threads spread over the shards',
+      singleShard: ['ListPosts', 'CreatePost'],
+      allShards: ['UpdatePost and DeletePost (by _id)', 'the outbox relay of posts'],
+    },
+  },
   rules: forumRules,
   auditActions: {},
   start: (deps: ForumModuleDeps): { readonly handlers: ForumServiceServer } => ({

@@ -45,6 +45,17 @@ declare module '../audit/audit-log.js' {
 export const identityModule = {
   definitions: [UserServiceService, AuthServiceService],
   entities: [UserSchema, SessionSchema],
+  /** How its tables shard on Citus (the plan, src/db/sharding-plan.ts). */
+  tables: {
+    users: {
+      class: 'reference',
+      why: 'the email blind index is unique across all users and cannot include user_id; catalog items point at instructors; every node can join to it',
+    },
+    sessions: {
+      class: 'local',
+      why: 'read by token hash on every call that misses the session cache; unique token hash; references users (reference)',
+    },
+  },
   rules: identityRules,
   auditActions: IDENTITY_AUDIT_ACTIONS,
   start: (deps: IdentityModuleDeps): { readonly services: ServedServices; readonly users: UserService } => {

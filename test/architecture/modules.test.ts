@@ -58,4 +58,12 @@ describe('the composition of the modules', () => {
     expect(Object.keys(AUDITED_ACTIONS)).toEqual(MODULES.flatMap((module) => Object.keys(module.auditActions)));
     expect(Object.keys(AUDITED_ACTIONS)).toContain('payment.refunded');
   });
+  it('when the service is composed, then each module plans the sharding of exactly the tables and collections of its entities', () => {
+    const named = (schemas: readonly { meta: { tableName?: string; collection?: string } }[]) =>
+      schemas.map((schema) => schema.meta.collection ?? schema.meta.tableName).sort();
+    for (const module of MODULES) {
+      expect(Object.keys(module.tables ?? {}).sort()).toEqual(named(module.entities));
+      expect(Object.keys(module.collections ?? {}).sort()).toEqual(named(module.mongoEntities ?? []));
+    }
+  });
 });
