@@ -4,11 +4,10 @@ import type { Principal } from '../auth/principal.js';
 import type { Enrollment } from '../enrollment/enrollment.entity.js';
 import { failedPrecondition } from '../errors/domain-error.js';
 import type { Logger } from '../logger.js';
-import { callProvider } from './call-provider.js';
 import { PaymentSchema } from './payment.entity.js';
 import { PaymentRepository } from './payment.repository.js';
 import { type Attempt, completeAttempt, failAttempt, type OpenAttempt, openAttempt, settleAttempt } from './payment-attempts.js';
-import type { PaymentProvider } from './payment-provider.js';
+import { callProvider, type PaymentProvider } from './payment-provider.js';
 import { refundPayment } from './refund.js';
 import { checkRefundPolicy, type RefundPolicy } from './refund-policy.js';
 

@@ -1,3 +1,5 @@
+import { DomainError } from '../errors/domain-error.js';
+
 /** A charge request; `amount` is in minor units of `currency` (ISO 4217). */
 export interface ChargeRequest {
   readonly paymentId: string;
@@ -22,4 +24,23 @@ export interface RefundRequest {
 export interface PaymentProvider {
   charge(request: ChargeRequest): Promise<{ providerRef: string; status: 'succeeded' | 'failed' }>;
   refund(request: RefundRequest): Promise<{ status: 'succeeded' | 'failed' }>;
+}
+
+/**
+ * Calls the payment provider; a provider that throws (unreachable, timed out)
+ * becomes UNAVAILABLE, so the caller retries with the same request_id rather
+ * than seeing INTERNAL. The cause goes to the log, not to the caller.
+ */
+export async function callProvider<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new DomainError(
+      'UNAVAILABLE',
+      'PAYMENT_PROVIDER_UNAVAILABLE',
+      'the payment provider is unavailable; retry later',
+      {},
+      { cause: err },
+    );
+  }
 }

@@ -1,9 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { recordAudit } from '../audit/audit-log.js';
 import { failedPrecondition } from '../errors/domain-error.js';
-import { callProvider } from './call-provider.js';
 import type { Payment } from './payment.entity.js';
-import type { PaymentProvider } from './payment-provider.js';
+import { callProvider, type PaymentProvider } from './payment-provider.js';
 
 /**
  * Gives a succeeded payment's money back through the provider and marks it
