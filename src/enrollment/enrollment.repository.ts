@@ -13,13 +13,6 @@ export interface EnrollContext {
   readonly existing: EnrollmentStatus | undefined;
 }
 
-/** The enrollment a lesson completion applies to, locked for the transaction. */
-export interface LockedEnrollment {
-  readonly id: string;
-  readonly catalogItemId: string;
-  readonly status: EnrollmentStatus;
-}
-
 /** Who an enrollment belongs to, and who teaches its item (null for nobody). */
 export interface EnrollmentParties {
   readonly userId: string;
@@ -72,24 +65,6 @@ export class EnrollmentRepository extends EntityRepository<Enrollment> {
   }
 
   /**
-   * The user's enrollment in the item that `lessonId` belongs to, row-locked
-   * so that concurrent completions of one enrollment run one after another
-   * (the last of them sees every lesson and completes the enrollment).
-   * Undefined when the lesson is unknown or the user is not enrolled in its item.
-   */
-  async lockForLesson(userId: string, lessonId: string): Promise<LockedEnrollment | undefined> {
-    const [row] = await rawQuery<{ id: string; catalog_item_id: string; status: EnrollmentStatus }>(
-      this.getEntityManager(),
-      `select e.id, e.catalog_item_id, e.status
-         from enrollments e join lessons l on l.catalog_item_id = e.catalog_item_id
-        where l.id = ? and e.user_id = ?
-          for update of e`,
-      [lessonId, userId],
-    );
-    return row && { id: row.id, catalogItemId: row.catalog_item_id, status: row.status };
-  }
-
-  /**
    * Who an enrollment belongs to, its item and who teaches the item, in one
    * join on primary keys; undefined when there is no such enrollment. The
    * statement reads the catalog's table too; the enrollment is its main
@@ -115,14 +90,25 @@ export class EnrollmentRepository extends EntityRepository<Enrollment> {
     return rows.length > 0;
   }
 
-  /** ACTIVE -> COMPLETED on a row this transaction locked (by its full key: one shard). */
-  async markCompleted(userId: string, id: string, at: Date): Promise<void> {
-    await rawQuery(
+  /** ACTIVE -> COMPLETED (by its full key: one shard); false when it was not active (a concurrent call completed it first). */
+  async markCompleted(userId: string, id: string, at: Date): Promise<boolean> {
+    const rows = await rawQuery(
       this.getEntityManager(),
       `update enrollments set status = 'completed', completed_at = ?, version = version + 1
-        where user_id = ? and id = ? and status = 'active'`,
+        where user_id = ? and id = ? and status = 'active' returning id`,
       [at, userId, id],
     );
+    return rows.length > 0;
+  }
+
+  /** An enrollment's status; undefined when there is none. */
+  async statusOf(userId: string, id: string): Promise<EnrollmentStatus | undefined> {
+    const [row] = await rawQuery<{ status: EnrollmentStatus }>(
+      this.getEntityManager(),
+      'select status from enrollments where user_id = ? and id = ?',
+      [userId, id],
+    );
+    return row?.status;
   }
 
   /** One keyset page of a user's or an item's enrollments, newest first; `limit` rows at most. */

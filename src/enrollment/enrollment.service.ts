@@ -14,7 +14,7 @@ import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
 import { decodeTimeIdToken, type Page, timeIdPage } from '../pagination/time-id-keyset.js';
 import { FieldChecks } from '../validation/field-checks.js';
-import { type Enrollment, EnrollmentSchema } from './enrollment.entity.js';
+import { type Enrollment, EnrollmentSchema, type EnrollmentStatus } from './enrollment.entity.js';
 import type { EnrollmentOwner } from './enrollment.repository.js';
 import { EnrollmentRepository } from './enrollment.repository.js';
 import { LessonProgressRepository } from './lesson-progress.repository.js';
@@ -253,36 +253,56 @@ export class EnrollmentService {
   async recordLessonCompletion(cmd: RecordLessonCompletion): Promise<Progress> {
     new FieldChecks().uuid(cmd.userId, 'user_id').uuid(cmd.lessonId, 'lesson_id').throwIfAny();
     const now = new Date();
-    const { progress } = await transactional(this.em, async (tx) => {
+    const lessons = LessonProgressRepository.of(this.em);
+    // One statement, committed on its own: the completion and its lesson_completed event, or nothing.
+    const recorded = await lessons.recordCompletion(cmd.userId, cmd.lessonId, now);
+    if (!recorded) {
+      if (!(await catalogReads(this.em).lessonExists(cmd.lessonId))) throw notFound('Lesson', cmd.lessonId);
+      throw failedPrecondition('NOT_ENROLLED', {
+        type: 'ENROLLMENT',
+        subject: `lessons/${cmd.lessonId}`,
+        description: "the user is not enrolled in the lesson's catalog item",
+      });
+    }
+    if (recorded.status === 'cancelled') throw enrollmentCancelled(`enrollments/${recorded.enrollmentId}`);
+    // Read after the completion committed, so that of concurrent completions the last one sees them all.
+    let progress = await lessons.progress(cmd.userId, recorded.catalogItemId);
+    if (!progress) throw notFound('Enrollment', recorded.enrollmentId);
+    const allDone = progress.totalLessons > 0 && progress.completedLessonIds.length >= progress.totalLessons;
+    if (progress.enrollmentStatus === 'active' && allDone) {
+      const status = await this.completeEnrollment(cmd, progress, now);
+      progress = { ...progress, enrollmentStatus: status };
+    }
+    await this.progressCache.invalidate(progress.userId, progress.catalogItemId);
+    return progress;
+  }
+
+  /**
+   * Marks an enrollment whose every lesson is done completed, with its audit
+   * entry and course_completed event, in one transaction; of concurrent
+   * callers one does it. Returns the enrollment's status after it.
+   */
+  private async completeEnrollment(cmd: RecordLessonCompletion, progress: Progress, now: Date): Promise<EnrollmentStatus> {
+    return transactional(this.em, async (tx) => {
       const enrollments = EnrollmentRepository.of(tx);
-      const enrollment = await enrollments.lockForLesson(cmd.userId, cmd.lessonId);
-      if (!enrollment) {
-        if (!(await catalogReads(tx).lessonExists(cmd.lessonId))) throw notFound('Lesson', cmd.lessonId);
-        throw failedPrecondition('NOT_ENROLLED', {
-          type: 'ENROLLMENT',
-          subject: `lessons/${cmd.lessonId}`,
-          description: "the user is not enrolled in the lesson's catalog item",
-        });
+      if (!(await enrollments.markCompleted(cmd.userId, progress.enrollmentId, now))) {
+        return (await enrollments.statusOf(cmd.userId, progress.enrollmentId)) ?? 'completed';
       }
-      if (enrollment.status === 'cancelled') throw enrollmentCancelled(`enrollments/${enrollment.id}`);
-      const recorded = await LessonProgressRepository.of(tx).recordCompletion(enrollment, cmd.userId, cmd.lessonId, now);
-      // Its lesson_completed event is written by the same statement (a lesson completed again records none).
-      const { progress } = recorded;
-      const about = { userId: progress.userId, catalogItemId: progress.catalogItemId, occurTime: now };
-      const allDone = progress.totalLessons > 0 && progress.completedLessonIds.length >= progress.totalLessons;
-      if (enrollment.status !== 'active' || !allDone) return { progress };
-      await enrollments.markCompleted(cmd.userId, enrollment.id, now);
       recordAudit(tx, {
         actor: cmd.actor,
         action: 'enrollment.completed',
-        entityId: enrollment.id,
+        entityId: progress.enrollmentId,
         diff: { status: ['active', 'completed'], completed_at: [null, now.toISOString()] },
       });
-      recordOutboxEvent(tx, { ...about, type: 'course_completed', properties: { enrollmentId: progress.enrollmentId } });
-      return { progress: { ...progress, enrollmentStatus: 'completed' as const } };
+      recordOutboxEvent(tx, {
+        userId: progress.userId,
+        catalogItemId: progress.catalogItemId,
+        occurTime: now,
+        type: 'course_completed',
+        properties: { enrollmentId: progress.enrollmentId },
+      });
+      return 'completed';
     });
-    await this.progressCache.invalidate(progress.userId, progress.catalogItemId);
-    return progress;
   }
 
   /** Read through the progress cache (see ProgressCache). */

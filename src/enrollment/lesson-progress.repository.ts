@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { EntityRepository, type EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
-import { rawQuery } from '../db/raw-query.js';
+import { rawQuery, rawWrite } from '../db/raw-query.js';
 import { outboxInsertWhere } from '../outbox/record-outbox-event.js';
 import type { EnrollmentStatus } from './enrollment.entity.js';
 import { type LessonProgress, LessonProgressSchema } from './lesson-progress.entity.js';
@@ -37,50 +37,50 @@ export class LessonProgressRepository extends EntityRepository<LessonProgress> i
   }
 
   /**
-   * Records the completion (a second one of the same lesson inserts nothing)
-   * with its `lesson_completed` outbox event, and returns the progress
-   * including it, and whether this call inserted it, in one statement. Run it
-   * inside the transaction that locked the enrollment.
+   * Records a completion of `lessonId` by `userId` with its `lesson_completed`
+   * outbox event, in one statement that needs no transaction around it: it
+   * finds the user's enrollment in the lesson's item and row-locks it for its
+   * own run, so a cancellation committing meanwhile is seen (its status is
+   * read after the lock) and a cancelled enrollment records nothing. A second
+   * completion of the same lesson inserts nothing and announces nothing.
+   * Undefined when the lesson is unknown or the user is not enrolled in its
+   * item. The progress it leads to is read afterwards (see progress): a
+   * statement that waited for the lock still reads the other completions as
+   * of its start, so only a later statement sees every one that committed.
    */
   async recordCompletion(
-    enrollment: { readonly id: string; readonly catalogItemId: string; readonly status: EnrollmentStatus },
     userId: string,
     lessonId: string,
     at: Date,
-  ): Promise<{ readonly progress: Progress; readonly inserted: boolean }> {
-    const item = enrollment.catalogItemId;
-    // The insert's row is invisible to the rest of this statement (PostgreSQL
-    // runs a data-modifying WITH once, whether or not it is read), so the
-    // completed list names the lesson itself rather than re-reading it.
-    // A lesson completed again records no event either.
-    const event = outboxInsertWhere('exists (select 1 from inserted)', {
+  ): Promise<
+    | { readonly enrollmentId: string; readonly catalogItemId: string; readonly status: EnrollmentStatus; readonly inserted: boolean }
+    | undefined
+  > {
+    const event = outboxInsertWhere('from inserted', {
       type: 'lesson_completed',
       userId,
-      catalogItemId: item,
+      catalogItemId: { sql: 'inserted.catalog_item_id' },
       lessonId: lessonId.toLowerCase(),
       occurTime: at,
     });
-    const [row] = await rawQuery<{ total_lessons: number; completed_lesson_ids: string[]; inserted: boolean }>(
+    const [row] = await rawWrite<{ id: string; catalog_item_id: string; status: EnrollmentStatus; inserted: boolean }>(
       this.getEntityManager(),
-      `with inserted as (
+      `with enrollment as (
+         select e.id, e.catalog_item_id, e.status
+           from enrollments e join lessons l on l.catalog_item_id = e.catalog_item_id
+          where l.id = ? and e.user_id = ?
+            for update of e
+       ), inserted as (
          insert into lesson_progress (id, user_id, catalog_item_id, lesson_id, completed_at)
-         values (?, ?, ?, ?, ?) on conflict (user_id, lesson_id) do nothing returning lesson_id
+         select ?, ?, enrollment.catalog_item_id, ?, ? from enrollment where enrollment.status <> 'cancelled'
+         on conflict (user_id, lesson_id) do nothing returning catalog_item_id
        ), announced as (
          ${event.sql}
        )
-       select (select count(*)::int from lessons where catalog_item_id = ?) as total_lessons,
-              array(select l.id::text from lessons l
-                     where l.catalog_item_id = ?
-                       and (l.id = ? or exists(select 1 from lesson_progress lp where lp.user_id = ? and lp.lesson_id = l.id))
-                     order by l.position, l.id) as completed_lesson_ids,
-              exists(select 1 from inserted) as inserted`,
-      [uuidv7(), userId, item, lessonId, at, ...event.params, item, item, lessonId, userId],
+       select enrollment.id, enrollment.catalog_item_id, enrollment.status, exists(select 1 from inserted) as inserted from enrollment`,
+      [lessonId, userId, uuidv7(), userId, lessonId, at, ...event.params],
     );
-    if (!row) throw new Error('record completion query returned no row');
-    return {
-      progress: progressOf(userId, item, enrollment.id, enrollment.status, row.completed_lesson_ids, row.total_lessons),
-      inserted: row.inserted,
-    };
+    return row && { enrollmentId: row.id, catalogItemId: row.catalog_item_id, status: row.status, inserted: row.inserted };
   }
 }
 

@@ -37,16 +37,24 @@ function rowOf(event: OutboxEventInput) {
 }
 
 /**
- * The same event as one `insert ... select ... where <condition>` for a
- * statement of the caller's to run as a step of its own WITH (no unit of
- * work, no round trip of its own): written only when `condition` holds, in
- * the caller's statement and transaction.
+ * The same event as one `insert ... select ... <tail>` for a statement of the
+ * caller's to run as a step of its own WITH (no unit of work, no round trip of
+ * its own): `tail` is the rest of the select, `where <condition>` or
+ * `from <step> where ...`, so the row is written only when it yields one, in
+ * the caller's statement and transaction. `catalogItemId` may be an SQL
+ * expression over that tail (`{ sql: 'inserted.catalog_item_id' }`) when the
+ * statement itself finds the item.
  */
-export function outboxInsertWhere(condition: string, event: OutboxEventInput): { readonly sql: string; readonly params: unknown[] } {
-  const row = rowOf(event);
+export function outboxInsertWhere(
+  tail: string,
+  event: Omit<OutboxEventInput, 'catalogItemId'> & { readonly catalogItemId: string | { readonly sql: string } },
+): { readonly sql: string; readonly params: unknown[] } {
+  const { catalogItemId } = event;
+  const row = rowOf({ ...event, catalogItemId: typeof catalogItemId === 'string' ? catalogItemId : '' });
+  const item = typeof catalogItemId === 'string' ? { sql: '?::uuid', params: [catalogItemId] } : { sql: catalogItemId.sql, params: [] };
   return {
     sql: `insert into outbox_events (id, type, user_id, catalog_item_id, lesson_id, occur_time, properties, create_time)
-         select ?::uuid, ?::text, ?::uuid, ?::uuid, ?::uuid, ?::timestamptz, ?::jsonb, ?::timestamptz where ${condition}`,
-    params: [row.id, row.type, row.userId, row.catalogItemId, row.lessonId, row.occurTime, JSON.stringify(row.properties), row.createTime],
+         select ?::uuid, ?::text, ?::uuid, ${item.sql}, ?::uuid, ?::timestamptz, ?::jsonb, ?::timestamptz ${tail}`,
+    params: [row.id, row.type, row.userId, ...item.params, row.lessonId, row.occurTime, JSON.stringify(row.properties), row.createTime],
   };
 }

@@ -52,12 +52,12 @@ const KNOWN_EXCEPTIONS: readonly string[] = [
   'catalog/catalog-item.repository.ts -> users',
   // enrollContext (the user exists, the item and its price, any enrollment already there: Enroll's checks in one
   // statement), partiesOf (the authorizer's enrollment lookup: its user, item and the item's instructor in one
-  // join), lockForLesson (the enrollment of a lesson's item, locked in one statement).
+  // join).
   'enrollment/enrollment.repository.ts -> catalog_items',
-  'enrollment/enrollment.repository.ts -> lessons',
   'enrollment/enrollment.repository.ts -> users',
-  // Progress counts the item's current lessons in the statement that reads (or records) the completions, so that
-  // a deleted lesson stops counting and the percentage never mixes two moments.
+  // Progress counts the item's current lessons in the statement that reads the completions, so that a deleted
+  // lesson stops counting and the percentage never mixes two moments; a completion finds the enrollment of the
+  // lesson's item in the statement that records it.
   'enrollment/lesson-progress.repository.ts -> lessons',
 ];
 

@@ -76,7 +76,7 @@ describe('RecordLessonCompletion', () => {
     expect((await progress(userId, itemId)).enrollmentStatus).toBe(EnrollmentStatus.ENROLLMENT_STATUS_COMPLETED);
   });
 
-  it('when the last two lessons are completed concurrently, then the enrollment still ends COMPLETED', async () => {
+  it('when the last two lessons are completed concurrently, then the enrollment still ends COMPLETED, completed once', async () => {
     for (let round = 0; round < 5; round++) {
       const { userId, lessonIds, enrollment } = await enrolled(3);
       await complete(userId, lessonIds[0] as string);
@@ -85,6 +85,9 @@ describe('RecordLessonCompletion', () => {
 
       const read = await call(client.getEnrollment, client, { id: enrollment.id });
       expect(read.status).toBe(EnrollmentStatus.ENROLLMENT_STATUS_COMPLETED);
+      expect(read.etag).toBe('2');
+      const audited = await db.query(`select 1 from audit_log where entity_id = $1 and action = 'enrollment.completed'`, [enrollment.id]);
+      expect(audited.rowCount).toBe(1);
     }
   });
 

@@ -50,13 +50,14 @@ describe('round trips per write', () => {
     expect(queries.filter((q) => q.text.trim() === 'begin')).toHaveLength(1);
   });
 
-  it('when a lesson is completed, then it takes one transaction of 4 round trips, its outbox event written by the completion’s statement', async () => {
+  it('when a lesson is completed, then it takes 2 round trips and no transaction: one statement records it with its outbox event, one reads the progress', async () => {
     const item = await publishedItem(0n);
     const userId = await student();
     await enroll(userId, item.id);
     const queries = await capture.record(() => call(enrollments.recordLessonCompletion, enrollments, { userId, lessonId: item.lessonId }));
     console.info(`RecordLessonCompletion: ${queries.length} round trips\n${shown(queries)}`);
-    expect(queries.length).toBeLessThanOrEqual(4);
+    expect(queries.length).toBeLessThanOrEqual(2);
+    expect(queries.filter((q) => q.text.trim() === 'begin')).toHaveLength(0);
   });
 
   it('when the caller’s deadline is later than the statement timeout, then no SET LOCAL is sent; when sooner, one per transaction', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthServiceClient } from '../../generated/campus/identity/v1/auth.js';
 import { Role } from '../../generated/campus/identity/v1/user.js';
-import { uniqueEmail } from '../support/builders.js';
+import { createLesson, uniqueEmail } from '../support/builders.js';
 import { newRequestId } from '../support/fixtures.js';
 import { anonymous, call, callWithMetadata, connect } from '../support/grpc.js';
 import { canRunStandby } from '../support/pg-standby.js';
@@ -155,6 +155,29 @@ describe.skipIf(!canRunStandby)('read replicas: read-your-writes under paused re
     expect(mine.enrollments.map((e) => e.id)).toContain(enrollment.id);
     expect(studentsWithPosition.enrollments.map((e) => e.id)).toContain(enrollment.id);
     expect(studentsWithout.enrollments.map((e) => e.id)).not.toContain(enrollment.id);
+  });
+
+  it('when a lesson is completed by a statement of its own (no transaction), then the call still returns a position past it', async () => {
+    const itemId = await f.publishedItem('Completion under lag');
+    // The item has one lesson already (the fixture's); its second one is completed here.
+    const lesson = await createLesson(f.catalog, itemId, { title: 'Two', position: 2 });
+    const enrolled = await callWithMetadata(f.enrollments.enroll, f.enrollments, {
+      userId: f.student.id,
+      catalogItemId: itemId,
+      requestId: newRequestId(),
+    });
+    const { response, metadata } = await callWithMetadata(f.enrollments.recordLessonCompletion, f.enrollments, {
+      userId: f.student.id,
+      lessonId: lesson.id,
+    });
+    const position = (lsn: string | undefined) => {
+      const [hi = '0', lo = '0'] = (lsn ?? '0/0').split('/');
+      return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
+    };
+
+    expect(response.completedLessonIds).toEqual([lesson.id]);
+    expect(minLsnOf(metadata)).toBeDefined();
+    expect(position(minLsnOf(metadata))).toBeGreaterThan(position(minLsnOf(enrolled.metadata)));
   });
 
   it('when a position is sent that the replica has replayed, then the read goes to the replica', async () => {
