@@ -6,6 +6,8 @@ import { type Enrollment, EnrollmentSchema, type EnrollmentStatus } from './enro
 
 /** What Enroll must know before it writes, read in one statement. */
 export interface EnrollContext {
+  /** Whether the statement's claim step (see claimStep) claimed the request id. */
+  readonly claimed: boolean;
   readonly userExists: boolean;
   /** Undefined when no such catalog item. */
   readonly item: { readonly published: boolean; readonly priceAmount: bigint; readonly currency: string } | undefined;
@@ -37,8 +39,19 @@ export class EnrollmentRepository extends EntityRepository<Enrollment> {
     return this.findOne({ id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   }
 
-  async enrollContext(userId: string, catalogItemId: string): Promise<EnrollContext> {
+  /**
+   * Enroll's checks in one statement, with the claim of its request id as
+   * the statement's first step (`claim`, see claimStep): whether the user
+   * exists, the item, its publication and price, and any enrollment of the
+   * user in it already.
+   */
+  async enrollContext(
+    userId: string,
+    catalogItemId: string,
+    claim: { readonly sql: string; readonly params: readonly unknown[] },
+  ): Promise<EnrollContext> {
     const [row] = await rawQuery<{
+      claimed: boolean;
       user_exists: boolean;
       item_id: string | null;
       published: boolean | null;
@@ -47,14 +60,19 @@ export class EnrollmentRepository extends EntityRepository<Enrollment> {
       existing: EnrollmentStatus | null;
     }>(
       this.getEntityManager(),
-      `select exists(select 1 from users where id = ? and delete_time is null) as user_exists,
+      `with claimed as (
+         ${claim.sql}
+       )
+       select exists(select 1 from claimed) as claimed,
+              exists(select 1 from users where id = ? and delete_time is null) as user_exists,
               ci.id as item_id, ci.published, ci.price_amount, ci.currency,
               (select status from enrollments where user_id = ? and catalog_item_id = ?) as existing
          from (select 1) as one left join catalog_items ci on ci.id = ?`,
-      [userId, userId, catalogItemId, catalogItemId],
+      [...claim.params, userId, userId, catalogItemId, catalogItemId],
     );
     if (!row) throw new Error('enroll context query returned no row');
     return {
+      claimed: row.claimed,
       userExists: row.user_exists,
       item:
         row.item_id === null

@@ -8,7 +8,7 @@ import { catalogReads } from '../catalog/catalog.js';
 import { transactional } from '../db/transaction.js';
 import { aborted, alreadyExists, type DomainError, failedPrecondition, notFound } from '../errors/domain-error.js';
 import { checkEtag } from '../errors/etag.js';
-import { claimRequest } from '../idempotency/idempotency.js';
+import { claimRequest, claimStep, firstClaimOf } from '../idempotency/idempotency.js';
 import { recordOutboxEvent } from '../outbox/record-outbox-event.js';
 import { pageSize } from '../pagination/page-size.js';
 import type { PageTokens } from '../pagination/page-token.js';
@@ -106,15 +106,18 @@ export class EnrollmentService {
 
   private async enrollIn(tx: EntityManager, cmd: Enroll, enrollmentId: string, charge: EnrollmentCharge | undefined): Promise<Enrollment> {
     const enrollments = EnrollmentRepository.of(tx);
-    const { replayOf } = await claimRequest(tx, {
+    const claim = {
       operation: ENROLL,
       requestId: cmd.requestId,
       request: { userId: cmd.userId, catalogItemId: cmd.catalogItemId },
       resourceId: enrollmentId,
-    });
-    if (replayOf) return mustExist(await enrollments.findById(replayOf), replayOf);
-
-    const context = await enrollments.enrollContext(cmd.userId, cmd.catalogItemId);
+    };
+    // The request id is claimed by the statement that reads Enroll's checks: one round trip for both.
+    const context = await enrollments.enrollContext(cmd.userId, cmd.catalogItemId, claimStep(claim));
+    if (!context.claimed) {
+      const replayOf = await firstClaimOf(tx, claim);
+      return mustExist(await enrollments.findById(replayOf), replayOf);
+    }
     if (!context.userExists) throw notFound('User', cmd.userId);
     const item = context.item;
     if (!item) throw notFound('CatalogItem', cmd.catalogItemId);
