@@ -1,10 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
-import type { Enrollment } from '../enrollment/enrollment.entity.js';
 import { failedPrecondition } from '../errors/domain-error.js';
 import type { Logger } from '../logger.js';
-import { PaymentSchema } from './payment.entity.js';
 import { PaymentRepository } from './payment.repository.js';
 import { type Attempt, completeAttempt, failAttempt, type OpenAttempt, openAttempt, settleAttempt } from './payment-attempts.js';
 import { callProvider, type PaymentProvider } from './payment-provider.js';
@@ -75,7 +73,8 @@ export class Billing {
 export interface ChargeFor {
   readonly userId: string;
   readonly catalogItemId: string;
-  readonly enrollment: Enrollment;
+  /** The enrollment just written in the transaction. */
+  readonly enrollmentId: string;
   /** Who asks; recorded in the audit trail. */
   readonly actor: string;
   readonly now: Date;
@@ -109,7 +108,7 @@ export class EnrollmentCharge {
   /** Charges the attempt and writes its payment with its audit entry, completing the attempt; PAYMENT_DECLINED when refused. */
   async take(tx: EntityManager, charge: ChargeFor): Promise<void> {
     const { attempt } = this;
-    const { userId, enrollment, actor, now } = charge;
+    const { userId, enrollmentId, actor, now } = charge;
     const paymentId = attempt.id;
     this.asked = true;
     const charged = await callProvider(() =>
@@ -132,18 +131,12 @@ export class EnrollmentCharge {
         description: 'the payment provider declined the charge',
       });
     }
-    await completeAttempt(tx, paymentId, enrollment.id, now);
-    tx.create(PaymentSchema, {
-      id: paymentId,
-      user: userId,
-      enrollment,
-      amount: attempt.amount,
-      currency: attempt.currency,
-      status: 'succeeded',
-      providerRef: charged.providerRef,
-      createTime: now,
-      updateTime: now,
-    });
+    await completeAttempt(
+      tx,
+      paymentId,
+      { userId, enrollmentId, amount: attempt.amount, currency: attempt.currency, providerRef: charged.providerRef },
+      now,
+    );
     recordAudit(tx, {
       actor,
       action: 'payment.succeeded',
@@ -152,7 +145,7 @@ export class EnrollmentCharge {
         status: [null, 'succeeded'],
         amount: [null, attempt.amount.toString()],
         currency: [null, attempt.currency],
-        enrollment_id: [null, enrollment.id],
+        enrollment_id: [null, enrollmentId],
       },
     });
   }

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { v7 as uuidv7 } from 'uuid';
 import { rawQuery } from '../db/raw-query.js';
 import { aborted } from '../errors/domain-error.js';
+import { PaymentSchema } from './payment.entity.js';
 import type { PaymentAttemptStatus } from './payment-attempt.entity.js';
 import type { PaymentProvider } from './payment-provider.js';
 
@@ -60,19 +61,50 @@ export async function openAttempt(em: EntityManager, attempt: OpenAttempt, now =
   }
 }
 
+/** The succeeded payment a completed attempt leaves, as the charge answered. */
+export interface SucceededPayment {
+  readonly userId: string;
+  readonly enrollmentId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  /** The provider's reference for the charge; sealed before it is written (personal data). */
+  readonly providerRef: string;
+}
+
 /**
- * Marks the attempt COMPLETED inside the transaction that records its
- * payment. The row lock it takes keeps the reconciler off until that
- * transaction ends; an attempt the reconciler settled first (refunded) fails
- * the transaction with ABORTED, so no enrollment stands on refunded money.
+ * Marks the attempt COMPLETED and writes its succeeded payment (the
+ * attempt's id), in one statement of the transaction that records the
+ * enrollment. The row lock it takes keeps the reconciler off until that
+ * transaction ends; an attempt the reconciler settled first (refunded)
+ * writes nothing and fails the transaction with ABORTED, so no enrollment
+ * stands on refunded money.
  */
-export async function completeAttempt(tx: EntityManager, id: string, enrollmentId: string, now = new Date()): Promise<void> {
+export async function completeAttempt(tx: EntityManager, id: string, payment: SucceededPayment, now = new Date()): Promise<void> {
+  const providerRef = tx.getMetadata().get(PaymentSchema).properties.providerRef;
+  const sealed = providerRef.customType?.convertToDatabaseValue(payment.providerRef, tx.getPlatform()) ?? payment.providerRef;
   const rows = (
     await rawQuery<{ id: string }>(
       tx,
-      `update payment_attempts set enrollment_id = ?, status = 'completed', settle_time = ?, update_time = ?
-        where id = ? and status = 'open' returning id`,
-      [enrollmentId, now, now, id],
+      `with completed as (
+         update payment_attempts set enrollment_id = ?, status = 'completed', settle_time = ?, update_time = ?
+          where id = ? and status = 'open' returning id
+       )
+       insert into payments (user_id, id, enrollment_id, amount, currency, status, provider_ref, create_time, update_time)
+       select ?, completed.id, ?, ?::bigint, ?, 'succeeded', ?, ?, ? from completed
+       returning id`,
+      [
+        payment.enrollmentId,
+        now,
+        now,
+        id,
+        payment.userId,
+        payment.enrollmentId,
+        payment.amount.toString(),
+        payment.currency,
+        sealed,
+        now,
+        now,
+      ],
     )
   ).length;
   if (rows === 0) throw aborted('PAYMENT_ATTEMPT_SETTLED', 'the payment was settled meanwhile; retry with the same request_id');

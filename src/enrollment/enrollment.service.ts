@@ -160,7 +160,7 @@ export class EnrollmentService {
       // The price read before the transaction is the one the attempt was recorded with.
       const attempt = charge?.attempt;
       if (!attempt || attempt.amount !== item.priceAmount || attempt.currency !== item.currency) throw priceChanged(cmd.catalogItemId);
-      await charge.take(tx, { userId: cmd.userId, catalogItemId: cmd.catalogItemId, enrollment, actor: cmd.actor, now });
+      await charge.take(tx, { userId: cmd.userId, catalogItemId: cmd.catalogItemId, enrollmentId, actor: cmd.actor, now });
     }
     return enrollment;
   }
