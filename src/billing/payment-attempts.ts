@@ -80,8 +80,10 @@ export interface SucceededPayment {
  * stands on refunded money.
  */
 export async function completeAttempt(tx: EntityManager, id: string, payment: SucceededPayment, now = new Date()): Promise<void> {
-  const providerRef = tx.getMetadata().get(PaymentSchema).properties.providerRef;
-  const sealed = providerRef.customType?.convertToDatabaseValue(payment.providerRef, tx.getPlatform()) ?? payment.providerRef;
+  // Sealed by the column's own type (EncryptedText), as a flush of the entity would.
+  const providerRef = tx.getMetadata().get(PaymentSchema).properties.providerRef.customType;
+  if (!providerRef) throw new Error('payments.provider_ref has no column type to seal it');
+  const sealed = providerRef.convertToDatabaseValue(payment.providerRef, tx.getPlatform());
   const rows = (
     await rawQuery<{ id: string }>(
       tx,

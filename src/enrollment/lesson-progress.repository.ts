@@ -59,7 +59,7 @@ export class LessonProgressRepository extends EntityRepository<LessonProgress> i
     const event = outboxInsertWhere('from inserted', {
       type: 'lesson_completed',
       userId,
-      catalogItemId: { sql: 'inserted.catalog_item_id' },
+      catalogItemIdSql: 'inserted.catalog_item_id',
       lessonId: lessonId.toLowerCase(),
       occurTime: at,
     });

@@ -19,16 +19,15 @@ export interface OutboxEventInput {
  * afterwards, at least once, stored once.
  */
 export function recordOutboxEvent(tx: EntityManager, event: OutboxEventInput): void {
-  tx.create(OutboxEventSchema, rowOf(event));
+  tx.create(OutboxEventSchema, { ...rowOf(event), catalogItemId: event.catalogItemId });
 }
 
-/** The outbox row of an event: a new id, no lesson as null, no properties as `{}`, queued now. */
-function rowOf(event: OutboxEventInput) {
+/** The outbox row of an event, but its item: a new id, no lesson as null, no properties as `{}`, queued now. */
+function rowOf(event: Omit<OutboxEventInput, 'catalogItemId'>) {
   return {
     id: uuidv7(),
     type: event.type,
     userId: event.userId,
-    catalogItemId: event.catalogItemId,
     lessonId: event.lessonId ?? null,
     occurTime: event.occurTime,
     properties: event.properties ?? {},
@@ -39,22 +38,19 @@ function rowOf(event: OutboxEventInput) {
 /**
  * The same event as one `insert ... select ... <tail>` for a statement of the
  * caller's to run as a step of its own WITH (no unit of work, no round trip of
- * its own): `tail` is the rest of the select, `where <condition>` or
- * `from <step> where ...`, so the row is written only when it yields one, in
- * the caller's statement and transaction. `catalogItemId` may be an SQL
- * expression over that tail (`{ sql: 'inserted.catalog_item_id' }`) when the
- * statement itself finds the item.
+ * its own): `tail` is the rest of the select (`from <step> where ...`), so the
+ * row is written once for each row it yields, in the caller's statement and
+ * transaction; `catalogItemIdSql` names the item over that tail
+ * (`inserted.catalog_item_id`), as the statement itself finds it.
  */
 export function outboxInsertWhere(
   tail: string,
-  event: Omit<OutboxEventInput, 'catalogItemId'> & { readonly catalogItemId: string | { readonly sql: string } },
+  event: Omit<OutboxEventInput, 'catalogItemId'> & { readonly catalogItemIdSql: string },
 ): { readonly sql: string; readonly params: unknown[] } {
-  const { catalogItemId } = event;
-  const row = rowOf({ ...event, catalogItemId: typeof catalogItemId === 'string' ? catalogItemId : '' });
-  const item = typeof catalogItemId === 'string' ? { sql: '?::uuid', params: [catalogItemId] } : { sql: catalogItemId.sql, params: [] };
+  const row = rowOf(event);
   return {
     sql: `insert into outbox_events (id, type, user_id, catalog_item_id, lesson_id, occur_time, properties, create_time)
-         select ?::uuid, ?::text, ?::uuid, ${item.sql}, ?::uuid, ?::timestamptz, ?::jsonb, ?::timestamptz ${tail}`,
-    params: [row.id, row.type, row.userId, ...item.params, row.lessonId, row.occurTime, JSON.stringify(row.properties), row.createTime],
+         select ?::uuid, ?::text, ?::uuid, ${event.catalogItemIdSql}, ?::uuid, ?::timestamptz, ?::jsonb, ?::timestamptz ${tail}`,
+    params: [row.id, row.type, row.userId, row.lessonId, row.occurTime, JSON.stringify(row.properties), row.createTime],
   };
 }
